@@ -1,0 +1,108 @@
+"""The public API: ``map``, ``explain`` and ``shutdown_workers``."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import time
+from typing import Any
+
+from . import _data, _gilmap
+from ._router import LANES, Decision, Router
+from .backends import default_backends
+
+router = Router(default_backends())
+
+
+def _debug_enabled(debug: bool) -> bool:
+    return debug or os.environ.get("GILMAP_DEBUG", "") not in ("", "0")
+
+
+def _func_name(func: Any) -> str:
+    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
+
+
+def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - the API's name
+    """Maps ``func`` over ``data`` in parallel; same result as ``list(map(func, data))``.
+
+    The output container follows the input: an iterable gives a list, a ``pyarrow.Array``
+    an Array, a ``pyarrow.ChunkedArray`` a ChunkedArray with the same chunking, a 1-D
+    ``numpy.ndarray`` an ndarray. ``None`` / Arrow nulls are not passed to ``func`` and give
+    ``None`` / null at the same position. See SPEC.md for lanes and the error model.
+    """
+    if not callable(func):
+        raise TypeError(f"gilmap.map: func must be callable, not {type(func).__name__}")
+    t0 = time.perf_counter()
+    inp = _data.ingest(data)
+    decision = router.decide(func, inp.lane)
+    t1 = time.perf_counter()
+    if decision.backend is None:
+        raise ValueError(f"gilmap.map cannot run {_func_name(func)}: {decision.reason}")
+    backend = router.backend(decision.backend)
+    kind = _data.output_kind(inp)
+    results = [backend.run(decision, col, kind) for col in inp.columns]
+    out = _data.build_output(inp, results)
+    t2 = time.perf_counter()
+    if _debug_enabled(debug):
+        print(
+            f"gilmap: backend={decision.backend} lane={inp.lane} n={inp.length} "
+            f"container={inp.container} prepare={1e3 * (t1 - t0):.3f}ms "
+            f"compile=0.000ms run={1e3 * (t2 - t1):.3f}ms func={_func_name(func)} "
+            f"reason={decision.reason!r}",
+            file=sys.stderr,
+        )
+    return out
+
+
+def _lane_of(dtype: Any) -> str:
+    if dtype in (int, bool):
+        return "int64"
+    if dtype is float:
+        return "float64"
+    text = str(getattr(dtype, "name", dtype)).lower()
+    if text in ("int64", "float64"):
+        return text
+    if text in ("bool", "boolean") or text.startswith(("int", "uint")):
+        return "int64"
+    if text.startswith(("float", "half", "double")):
+        return "float64"
+    raise ValueError(
+        f"gilmap.explain: dtype must be int, float, 'int64', 'float64' or a numpy/pyarrow "
+        f"numeric dtype, not {dtype!r}"
+    )
+
+
+def _describe(decision: Decision) -> dict[str, Any]:
+    return {
+        "backend": decision.backend,
+        "reason": decision.reason,
+        "has_fast_path": decision.has_fast_path,
+        "rejected": dict(decision.rejected),
+    }
+
+
+def explain(func: Any, *, dtype: Any = None) -> dict[str, Any]:
+    """The router's decision for ``func`` without running it on data.
+
+    Returns ``{"backend", "reason", "has_fast_path", "rejected", "lanes"}``; ``lanes`` maps
+    each input lane considered (``dtype`` picks one; ``None`` means both) to its own
+    decision, and the top-level keys describe the first of them. ``backend`` is None when no
+    backend can run ``func``; ``reason`` then says why and what to do.
+    """
+    if not callable(func):
+        raise TypeError(f"gilmap.explain: func must be callable, not {type(func).__name__}")
+    lanes = LANES if dtype is None else (_lane_of(dtype),)
+    per_lane = {lane: _describe(router.decide(func, lane)) for lane in lanes}
+    first = per_lane[lanes[0]]
+    return {**first, "lanes": per_lane}
+
+
+def shutdown_workers() -> None:
+    """Stops and joins the sub-interpreter workers; a later ``map`` restarts them."""
+    _gilmap.shutdown_workers()
+
+
+atexit.register(shutdown_workers)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_gilmap._after_fork_child)

@@ -1,0 +1,89 @@
+"""The router: picks a backend per ``(func, lane)`` and caches the decision.
+
+Backends are tried in priority order. Each has a detector that accepts or rejects ``func``
+for a lane with a reason, so ``explain`` can say why every higher-priority backend was
+passed over. Decisions are cached on a weak reference to ``func`` (callables that cannot be
+weakly referenced work too, uncached), so a repeat call does not re-analyse the function.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+LANES = ("int64", "float64")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A detector's answer: accepted or not, why, and backend-specific data to run with."""
+
+    accepted: bool
+    reason: str
+    payload: Any = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The router's choice for one ``(func, lane)``."""
+
+    backend: str | None  # None: no backend can run func
+    reason: str
+    lane: str
+    payload: Any = None
+    has_fast_path: bool = False
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    name: str
+    #: True when the backend runs native code (JIT, numba); False for the interpreter pool.
+    fast_path: bool
+
+    def detect(self, func: Any, lane: str) -> Verdict: ...
+
+    def run(self, decision: Decision, column: Any, output: str) -> Any: ...
+
+
+class Router:
+    def __init__(self, backends: list[Backend]) -> None:
+        self.backends = backends
+        self._by_name = {b.name: b for b in backends}
+        self._cache: weakref.WeakKeyDictionary[Any, dict[str, Decision]] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: How many times a detector pass ran (tests check that repeats hit the cache).
+        self.analyses = 0
+
+    def backend(self, name: str) -> Backend:
+        return self._by_name[name]
+
+    def decide(self, func: Any, lane: str) -> Decision:
+        try:
+            per_func = self._cache.get(func)
+        except TypeError:  # not hashable or not weakly referenceable
+            return self._analyse(func, lane)
+        if per_func is not None and lane in per_func:
+            return per_func[lane]
+        decision = self._analyse(func, lane)
+        try:
+            self._cache.setdefault(func, {})[lane] = decision
+        except TypeError:
+            pass
+        return decision
+
+    def _analyse(self, func: Any, lane: str) -> Decision:
+        self.analyses += 1
+        rejected: dict[str, str] = {}
+        for b in self.backends:
+            verdict = b.detect(func, lane)
+            if verdict.accepted:
+                return Decision(b.name, verdict.reason, lane, verdict.payload,
+                                b.fast_path, rejected)
+            rejected[b.name] = verdict.reason
+        last = next(reversed(rejected.values()), "no backend is available")
+        return Decision(None, last, lane, None, False, rejected)
+
+    def clear(self) -> None:
+        self._cache = weakref.WeakKeyDictionary()

@@ -1,0 +1,68 @@
+"""The ``subinterp`` backend: the general fallback.
+
+``func`` runs in Rust worker threads, one PEP 684 own-GIL sub-interpreter each. Workers
+import it by ``(module, qualname)`` with the caller's ``sys.path``, so it must be reachable
+that way: lambdas, functions defined inside other functions (``<locals>``) and functions of
+``__main__`` are rejected, with a message saying what to do. Detection checks that importing
+``module`` and walking ``qualname`` in this interpreter gives back ``func`` itself.
+"""
+
+from __future__ import annotations
+
+import sys
+import sysconfig
+from typing import Any
+
+from .. import _gilmap
+from .._router import Decision, Verdict
+
+_HOW_TO_FIX = (
+    "only the subinterp backend could run it, and its workers import functions by module "
+    "and qualified name; define it with `def` at the top level of an importable module "
+    "(not __main__), or make it compilable by the JIT"
+)
+
+
+def free_threaded() -> bool:
+    """True on a free-threaded (no-GIL) CPython build."""
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+class SubinterpBackend:
+    name = "subinterp"
+    fast_path = False
+
+    def detect(self, func: Any, lane: str) -> Verdict:
+        module = getattr(func, "__module__", None)
+        qualname = getattr(func, "__qualname__", None)
+        name = getattr(func, "__name__", None) or repr(func)
+        if not isinstance(module, str) or not isinstance(qualname, str):
+            return Verdict(False, f"{name!r} has no __module__/__qualname__: {_HOW_TO_FIX}")
+        if name == "<lambda>" or "<lambda>" in qualname:
+            return Verdict(False, f"{qualname} is a lambda: {_HOW_TO_FIX}")
+        if "<locals>" in qualname:
+            return Verdict(False, f"{qualname} is defined inside a function: {_HOW_TO_FIX}")
+        if module == "__main__":
+            return Verdict(False, f"{qualname} is defined in __main__: {_HOW_TO_FIX}")
+        mod = sys.modules.get(module)
+        obj: Any = mod
+        for part in qualname.split("."):
+            obj = getattr(obj, part, None)
+        if obj is not func:
+            return Verdict(
+                False, f"{module}.{qualname} does not name this object when imported: {_HOW_TO_FIX}"
+            )
+        return Verdict(
+            True,
+            f"{module}.{qualname} runs in the sub-interpreter pool (general fallback)",
+            (module, qualname),
+        )
+
+    def run(self, decision: Decision, column: Any, output: str) -> Any:
+        if free_threaded():
+            raise RuntimeError(
+                "gilmap: the subinterp backend needs a GIL-enabled CPython build; this is a "
+                "free-threaded build, where sub-interpreters with their own GIL do not apply"
+            )
+        module, qualname = decision.payload
+        return _gilmap.subinterp_map(column, module, qualname, list(map(str, sys.path)), output)

@@ -1,0 +1,376 @@
+//! Input columns: one lane (int64 or float64) of values plus an optional validity mask.
+//!
+//! A column either owns its values (a Python list or tuple cast in Rust in one pass) or
+//! borrows them zero-copy from a numpy array (buffer protocol, any stride) or a pyarrow
+//! array (Arrow C Data Interface via `__arrow_c_array__`). Borrowed columns keep the owning
+//! Python object alive, so a [`ColumnView`] stays valid for as long as the column lives.
+
+use pyo3::buffer::PyUntypedBuffer;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyList, PyTuple};
+
+use crate::error::{type_name, GilmapError, Result};
+
+/// The input lane. `Bool` is the int64 lane whose elements were all Python `bool`s
+/// (they are passed to `func` as `True`/`False`, not as `1`/`0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Int64,
+    Bool,
+    Float64,
+}
+
+impl Lane {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Int64 | Lane::Bool => "int64",
+            Lane::Float64 => "float64",
+        }
+    }
+}
+
+/// A raw, `Send` view of a column's memory. Valid while the owning [`Column`] is alive.
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnView {
+    pub lane: Lane,
+    pub len: usize,
+    data: *const u8,
+    stride: isize,
+    /// Arrow-style validity bitmap and its bit offset; null when every slot is valid.
+    validity: *const u8,
+    validity_offset: usize,
+}
+
+// SAFETY: the view only reads memory kept alive (and not mutated by gilmap) by its Column.
+unsafe impl Send for ColumnView {}
+unsafe impl Sync for ColumnView {}
+
+impl ColumnView {
+    #[inline]
+    pub fn is_valid(&self, i: usize) -> bool {
+        if self.validity.is_null() {
+            return true;
+        }
+        let bit = self.validity_offset + i;
+        // SAFETY: i < len and the bitmap covers offset + len bits.
+        unsafe { (*self.validity.add(bit / 8) >> (bit % 8)) & 1 == 1 }
+    }
+
+    pub fn has_nulls(&self) -> bool {
+        !self.validity.is_null()
+    }
+
+    /// The raw 8 bytes of element `i` (an i64 or the bits of an f64, per the lane).
+    #[inline]
+    pub fn raw(&self, i: usize) -> u64 {
+        debug_assert!(i < self.len);
+        // SAFETY: i < len; the stride and pointer come from the owning buffer.
+        unsafe { (self.data.offset(self.stride * i as isize) as *const u64).read_unaligned() }
+    }
+}
+
+/// What keeps a column's memory alive (never read directly: the view points into it).
+#[allow(dead_code)]
+enum Storage {
+    Owned {
+        values: Vec<u64>,
+        validity: Option<Vec<u8>>,
+    },
+    Buffer(PyUntypedBuffer),
+    Arrow(Py<PyAny>, Py<PyAny>),
+}
+
+/// An input column handed from Python to a backend.
+#[pyclass(module = "gilmap._gilmap", frozen)]
+pub struct Column {
+    view: ColumnView,
+    _storage: Storage,
+}
+
+impl Column {
+    pub fn view(&self) -> ColumnView {
+        self.view
+    }
+
+    fn owned(lane: Lane, values: Vec<u64>, validity: Option<Vec<u8>>) -> Column {
+        let view = ColumnView {
+            lane,
+            len: values.len(),
+            data: values.as_ptr() as *const u8,
+            stride: 8,
+            validity: validity.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
+            validity_offset: 0,
+        };
+        Column {
+            view,
+            _storage: Storage::Owned { values, validity },
+        }
+    }
+}
+
+#[derive(Default)]
+struct ListCaster {
+    values: Vec<u64>,
+    validity: Option<Vec<u8>>,
+    seen_float: bool,
+    seen_int: bool,
+    seen_bool: bool,
+}
+
+impl ListCaster {
+    fn set_null(&mut self, i: usize, n: usize) {
+        let bits = self.validity.get_or_insert_with(|| {
+            let mut v = vec![0xFFu8; n.div_ceil(8)];
+            if n % 8 != 0 {
+                *v.last_mut().unwrap() = (1u8 << (n % 8)) - 1;
+            }
+            v
+        });
+        bits[i / 8] &= !(1u8 << (i % 8));
+    }
+
+    fn push_float(&mut self, x: f64) {
+        if !self.seen_float {
+            self.seen_float = true;
+            // Switch the lane: every value cast so far was an int; re-cast it in place.
+            for v in self.values.iter_mut() {
+                *v = (*v as i64 as f64).to_bits();
+            }
+        }
+        self.values.push(x.to_bits());
+    }
+
+    fn push_int(&mut self, x: i64) {
+        if self.seen_float {
+            self.values.push((x as f64).to_bits());
+        } else {
+            self.values.push(x as u64);
+        }
+    }
+
+    /// Casts one element; `obj` is borrowed from the list or tuple.
+    ///
+    /// SAFETY: the GIL is held and `obj` is a valid object.
+    unsafe fn push(&mut self, py: Python<'_>, i: usize, n: usize, obj: *mut ffi::PyObject) -> Result<()> {
+        if obj == ffi::Py_None() {
+            self.set_null(i, n);
+            self.push_int(0);
+        } else if ffi::PyBool_Check(obj) != 0 {
+            self.seen_bool = true;
+            self.push_int((obj == ffi::Py_True()) as i64);
+        } else if ffi::PyLong_Check(obj) != 0 {
+            self.seen_int = true;
+            let mut overflow = 0;
+            let v = ffi::PyLong_AsLongLongAndOverflow(obj, &mut overflow);
+            if overflow != 0 {
+                return Err(GilmapError::IntOutOfRange { index: i });
+            }
+            if v == -1 && !ffi::PyErr_Occurred().is_null() {
+                return Err(PyErr::fetch(py).into());
+            }
+            self.push_int(v);
+        } else if ffi::PyFloat_Check(obj) != 0 {
+            self.push_float(ffi::PyFloat_AS_DOUBLE(obj));
+        } else {
+            let any = Bound::from_borrowed_ptr(py, obj);
+            return Err(GilmapError::BadElement {
+                index: i,
+                type_name: type_name(&any),
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Column {
+        let lane = if self.seen_float {
+            Lane::Float64
+        } else if self.seen_bool && !self.seen_int {
+            Lane::Bool
+        } else {
+            Lane::Int64
+        };
+        Column::owned(lane, self.values, self.validity)
+    }
+}
+
+/// Casts a list or tuple in one pass: `None` is null, `bool`/`int` give int64, any `float`
+/// switches the whole column to float64.
+pub fn column_from_sequence(seq: &Bound<'_, PyAny>) -> Result<Column> {
+    let py = seq.py();
+    let (items, n) = if let Ok(list) = seq.cast::<PyList>() {
+        // SAFETY: a list's item array is valid while we hold the GIL and do not call Python.
+        unsafe {
+            let l = list.as_ptr() as *mut ffi::PyListObject;
+            ((*l).ob_item as *const *mut ffi::PyObject, list.len())
+        }
+    } else if let Ok(tuple) = seq.cast::<PyTuple>() {
+        unsafe {
+            let t = tuple.as_ptr() as *mut ffi::PyTupleObject;
+            ((*t).ob_item.as_ptr() as *const *mut ffi::PyObject, tuple.len())
+        }
+    } else {
+        return Err(PyErr::new::<pyo3::exceptions::PyTypeError, _>("expected a list or tuple").into());
+    };
+    let mut caster = ListCaster {
+        values: Vec::with_capacity(n),
+        ..Default::default()
+    };
+    for i in 0..n {
+        // SAFETY: i < n; casting never runs Python code that could resize the list
+        // (PyLong/PyFloat/PyBool checks and exact reads only).
+        unsafe { caster.push(py, i, n, *items.add(i))? };
+    }
+    Ok(caster.finish())
+}
+
+/// Borrows a 1-D int64 or float64 buffer (numpy array, memoryview), any stride.
+pub fn column_from_buffer(obj: &Bound<'_, PyAny>, lane: Lane) -> Result<Column> {
+    let buf = PyUntypedBuffer::get(obj)?;
+    let fmt = buf.format().to_string_lossy().into_owned();
+    let want: &[&str] = match lane {
+        Lane::Float64 => &["d", "<d", "=d", "@d"],
+        Lane::Int64 | Lane::Bool => &["l", "q", "<l", "<q", "=l", "=q", "@l", "@q"],
+    };
+    if buf.dimensions() != 1 || buf.item_size() != 8 || !want.contains(&fmt.as_str()) {
+        return Err(PyErr::new::<pyo3::exceptions::PyTypeError, _>(format!(
+            "gilmap internal: expected a 1-D {} buffer, got format {fmt:?} with {} dimensions",
+            lane.name(),
+            buf.dimensions()
+        ))
+        .into());
+    }
+    let view = ColumnView {
+        lane,
+        len: buf.shape()[0],
+        data: buf.buf_ptr() as *const u8,
+        stride: buf.strides()[0],
+        validity: std::ptr::null(),
+        validity_offset: 0,
+    };
+    Ok(Column {
+        view,
+        _storage: Storage::Buffer(buf),
+    })
+}
+
+/// The two structs of the Arrow C Data Interface that gilmap reads.
+#[repr(C)]
+struct ArrowSchema {
+    format: *const std::os::raw::c_char,
+    name: *const std::os::raw::c_char,
+    metadata: *const std::os::raw::c_char,
+    flags: i64,
+    n_children: i64,
+    children: *mut *mut ArrowSchema,
+    dictionary: *mut ArrowSchema,
+    release: Option<unsafe extern "C" fn(*mut ArrowSchema)>,
+    private_data: *mut std::ffi::c_void,
+}
+
+#[repr(C)]
+struct ArrowArray {
+    length: i64,
+    null_count: i64,
+    offset: i64,
+    n_buffers: i64,
+    n_children: i64,
+    buffers: *mut *const std::ffi::c_void,
+    children: *mut *mut ArrowArray,
+    dictionary: *mut ArrowArray,
+    release: Option<unsafe extern "C" fn(*mut ArrowArray)>,
+    private_data: *mut std::ffi::c_void,
+}
+
+/// Borrows a pyarrow int64 (`lane` Int64/Bool) or float64 array zero-copy through
+/// `__arrow_c_array__`; the capsules (and so the exported buffers) live as long as the column.
+pub fn column_from_arrow(array: &Bound<'_, PyAny>, lane: Lane) -> Result<Column> {
+    let pair = array.call_method0("__arrow_c_array__")?;
+    let (schema_cap, array_cap): (Bound<'_, PyCapsule>, Bound<'_, PyCapsule>) = pair.extract()?;
+    let schema = schema_cap.pointer_checked(Some(c"arrow_schema"))?.as_ptr() as *const ArrowSchema;
+    let arr = array_cap.pointer_checked(Some(c"arrow_array"))?.as_ptr() as *const ArrowArray;
+    // SAFETY: the capsules hold valid, unreleased structs while they are alive.
+    let (format, a) = unsafe { (std::ffi::CStr::from_ptr((*schema).format), &*arr) };
+    let want = if lane == Lane::Float64 { c"g" } else { c"l" };
+    if format != want || a.n_buffers != 2 || a.length < 0 || a.offset < 0 {
+        return Err(PyErr::new::<pyo3::exceptions::PyTypeError, _>(format!(
+            "gilmap internal: expected an Arrow {} array, got format {format:?}",
+            lane.name()
+        ))
+        .into());
+    }
+    // SAFETY: n_buffers == 2: validity bitmap (may be null) and values.
+    let (validity, data) = unsafe { (*a.buffers as *const u8, *a.buffers.add(1) as *const u8) };
+    let len = a.length as usize;
+    let offset = a.offset as usize;
+    let data = if len == 0 || data.is_null() {
+        std::ptr::NonNull::<u64>::dangling().as_ptr() as *const u8
+    } else {
+        // SAFETY: the values buffer holds offset + length elements.
+        unsafe { data.add(offset * 8) }
+    };
+    let view = ColumnView {
+        lane,
+        len,
+        data,
+        stride: 8,
+        validity: if a.null_count == 0 { std::ptr::null() } else { validity },
+        validity_offset: offset,
+    };
+    Ok(Column {
+        view,
+        _storage: Storage::Arrow(schema_cap.into_any().unbind(), array_cap.into_any().unbind()),
+    })
+}
+
+#[pymethods]
+impl Column {
+    /// Casts a Python list or tuple (one pass in Rust).
+    #[staticmethod]
+    fn from_sequence(seq: &Bound<'_, PyAny>) -> PyResult<Column> {
+        Ok(column_from_sequence(seq)?)
+    }
+
+    /// Borrows a 1-D int64/float64 buffer. `lane` is "int64", "bool" or "float64".
+    #[staticmethod]
+    fn from_buffer(obj: &Bound<'_, PyAny>, lane: &str) -> PyResult<Column> {
+        Ok(column_from_buffer(obj, parse_lane(lane)?)?)
+    }
+
+    /// Borrows a pyarrow int64/float64 array. `lane` is "int64", "bool" or "float64".
+    #[staticmethod]
+    fn from_arrow(array: &Bound<'_, PyAny>, lane: &str) -> PyResult<Column> {
+        Ok(column_from_arrow(array, parse_lane(lane)?)?)
+    }
+
+    /// The input lane: "int64" or "float64".
+    #[getter]
+    fn lane(&self) -> &'static str {
+        self.view.lane.name()
+    }
+
+    /// True when every element is a Python bool (int64 lane).
+    #[getter]
+    fn is_bool(&self) -> bool {
+        self.view.lane == Lane::Bool
+    }
+
+    fn __len__(&self) -> usize {
+        self.view.len
+    }
+
+    /// Number of null slots.
+    #[getter]
+    fn null_count(&self) -> usize {
+        (0..self.view.len).filter(|&i| !self.view.is_valid(i)).count()
+    }
+}
+
+pub fn parse_lane(lane: &str) -> PyResult<Lane> {
+    match lane {
+        "int64" => Ok(Lane::Int64),
+        "bool" => Ok(Lane::Bool),
+        "float64" => Ok(Lane::Float64),
+        other => Err(pyo3::exceptions::PyValueError::new_err(format!("unknown lane {other:?}"))),
+    }
+}

@@ -1,0 +1,221 @@
+//! Results of a map, and their conversion to the output container.
+//!
+//! A backend fills a [`Results`] (one tag and 8 payload bytes per element, written at
+//! disjoint indices from many threads). The binding layer turns it into a Python list with
+//! each element's own type, or into the raw buffers of a numpy/pyarrow array whose dtype is
+//! the unification of the element types (bool < int64 < float64).
+
+use std::cell::UnsafeCell;
+use std::sync::Mutex;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyList, PyTuple};
+
+use crate::column::Lane;
+use crate::error::{GilmapError, Result};
+
+pub const TAG_NULL: u8 = 0;
+pub const TAG_INT: u8 = 1;
+pub const TAG_FLOAT: u8 = 2;
+pub const TAG_BOOL: u8 = 3;
+/// An int outside int64; its decimal text is in `Results::bigs`.
+pub const TAG_BIG: u8 = 4;
+
+/// Per-element results, written concurrently at disjoint indices.
+pub struct Results {
+    tags: UnsafeCell<Vec<u8>>,
+    vals: UnsafeCell<Vec<u64>>,
+    bigs: Mutex<Vec<(usize, String)>>,
+}
+
+// SAFETY: every index is written by exactly one worker (the chunk dispenser hands out
+// disjoint ranges) and read only after all workers have finished.
+unsafe impl Sync for Results {}
+unsafe impl Send for Results {}
+
+impl Results {
+    pub fn new(n: usize) -> Results {
+        Results {
+            tags: UnsafeCell::new(vec![TAG_NULL; n]),
+            vals: UnsafeCell::new(vec![0; n]),
+            bigs: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// SAFETY: `i` is in range and no other thread writes index `i`.
+    #[inline]
+    pub unsafe fn set(&self, i: usize, tag: u8, val: u64) {
+        *(*self.tags.get()).as_mut_ptr().add(i) = tag;
+        *(*self.vals.get()).as_mut_ptr().add(i) = val;
+    }
+
+    /// Moves the results out, leaving this one empty.
+    ///
+    /// SAFETY: no other thread may still write to `self`.
+    pub unsafe fn take(&self) -> Results {
+        Results {
+            tags: UnsafeCell::new(std::mem::take(&mut *self.tags.get())),
+            vals: UnsafeCell::new(std::mem::take(&mut *self.vals.get())),
+            bigs: Mutex::new(std::mem::take(&mut *self.bigs.lock().unwrap())),
+        }
+    }
+
+    pub fn set_big(&self, i: usize, text: String) {
+        // SAFETY: as for `set`.
+        unsafe { self.set(i, TAG_BIG, 0) };
+        self.bigs.lock().unwrap().push((i, text));
+    }
+
+    fn parts(&mut self) -> (&[u8], &[u64]) {
+        (self.tags.get_mut(), self.vals.get_mut())
+    }
+
+    fn big(&self, i: usize) -> String {
+        let bigs = self.bigs.lock().unwrap();
+        bigs.iter().find(|(j, _)| *j == i).map(|(_, s)| s.clone()).unwrap_or_default()
+    }
+
+    /// A Python list: each element with the type `func` returned, `None` at null slots.
+    pub fn to_list<'py>(mut self, py: Python<'py>) -> Result<Bound<'py, PyList>> {
+        let bigs: Vec<(usize, String)> = std::mem::take(&mut *self.bigs.lock().unwrap());
+        let (tags, vals) = self.parts();
+        let n = tags.len();
+        // SAFETY: PyList_New(n) then PyList_SET_ITEM for every index before it escapes.
+        unsafe {
+            let list = ffi::PyList_New(n as ffi::Py_ssize_t);
+            if list.is_null() {
+                return Err(PyErr::fetch(py).into());
+            }
+            let list = Bound::from_owned_ptr(py, list).cast_into_unchecked::<PyList>();
+            for i in 0..n {
+                let v = vals[i];
+                let obj = match tags[i] {
+                    TAG_INT => ffi::PyLong_FromLongLong(v as i64),
+                    TAG_FLOAT => ffi::PyFloat_FromDouble(f64::from_bits(v)),
+                    TAG_BOOL => ffi::PyBool_FromLong(v as _),
+                    TAG_BIG => {
+                        let text = &bigs.iter().find(|(j, _)| *j == i).expect("big int text").1;
+                        let c = std::ffi::CString::new(text.as_str()).expect("decimal text");
+                        ffi::PyLong_FromString(c.as_ptr(), std::ptr::null_mut(), 10)
+                    }
+                    _ => ffi::Py_NewRef(ffi::Py_None()),
+                };
+                if obj.is_null() {
+                    return Err(PyErr::fetch(py).into());
+                }
+                ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, obj);
+            }
+            Ok(list)
+        }
+    }
+
+    /// Raw parts of an array: `(dtype, values, validity-or-None, null_count)`, dtype one of
+    /// "bool" (bit-packed), "int64", "float64". `fallback` is the dtype when no element
+    /// produced a value (empty or all-null input); `bitpack_bool` selects Arrow's layout.
+    pub fn to_array<'py>(
+        mut self,
+        py: Python<'py>,
+        fallback: Lane,
+        bitpack_bool: bool,
+    ) -> Result<Bound<'py, PyTuple>> {
+        let (tags, vals) = self.parts();
+        let n = tags.len();
+        let (mut any_int, mut any_float, mut any_bool, mut nulls) = (false, false, false, 0usize);
+        for (i, &t) in tags.iter().enumerate() {
+            match t {
+                TAG_INT => any_int = true,
+                TAG_FLOAT => any_float = true,
+                TAG_BOOL => any_bool = true,
+                TAG_BIG => {
+                    return Err(GilmapError::ResultOverflow {
+                        index: i,
+                        value: self.big(i),
+                    })
+                }
+                _ => nulls += 1,
+            }
+        }
+        let dtype = if any_float {
+            "float64"
+        } else if any_int {
+            "int64"
+        } else if any_bool {
+            "bool"
+        } else {
+            fallback.name()
+        };
+        let (tags, vals) = (&*tags, &*vals);
+        let data = match dtype {
+            "float64" => new_bytearray(py, n * 8, |out| {
+                for i in 0..n {
+                    let x = match tags[i] {
+                        TAG_FLOAT => f64::from_bits(vals[i]),
+                        TAG_INT => vals[i] as i64 as f64,
+                        TAG_BOOL => vals[i] as f64,
+                        _ => 0.0,
+                    };
+                    out[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
+                }
+            })?,
+            "int64" => new_bytearray(py, n * 8, |out| {
+                for i in 0..n {
+                    let x = if tags[i] == TAG_NULL { 0 } else { vals[i] as i64 };
+                    out[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
+                }
+            })?,
+            _ if bitpack_bool => new_bytearray(py, n.div_ceil(8), |out| {
+                out.fill(0);
+                for i in (0..n).filter(|&i| tags[i] == TAG_BOOL && vals[i] != 0) {
+                    out[i / 8] |= 1 << (i % 8);
+                }
+            })?,
+            _ => new_bytearray(py, n, |out| {
+                for i in 0..n {
+                    out[i] = (tags[i] == TAG_BOOL && vals[i] != 0) as u8;
+                }
+            })?,
+        };
+        let validity = if nulls == 0 {
+            py.None()
+        } else {
+            new_bytearray(py, n.div_ceil(8), |out| {
+                out.fill(0);
+                for i in (0..n).filter(|&i| tags[i] != TAG_NULL) {
+                    out[i / 8] |= 1 << (i % 8);
+                }
+            })?
+            .into_any()
+            .unbind()
+        };
+        let items = [
+            pyo3::types::PyString::new(py, dtype).into_any(),
+            data.into_any(),
+            validity.into_bound(py),
+            pyo3::types::PyInt::new(py, nulls).into_any(),
+        ];
+        Ok(PyTuple::new(py, items)?)
+    }
+}
+
+/// A bytearray of `len` bytes filled by `init` (no zero-fill first).
+pub fn new_bytearray<'py>(
+    py: Python<'py>,
+    len: usize,
+    init: impl FnOnce(&mut [u8]),
+) -> Result<Bound<'py, PyByteArray>> {
+    // SAFETY: PyByteArray_FromStringAndSize(NULL, len) allocates len uninitialised bytes,
+    // which `init` must fully write; u8 has no invalid bit patterns.
+    unsafe {
+        let obj = ffi::PyByteArray_FromStringAndSize(std::ptr::null(), len as ffi::Py_ssize_t);
+        if obj.is_null() {
+            return Err(PyErr::fetch(py).into());
+        }
+        let ba = Bound::from_owned_ptr(py, obj).cast_into_unchecked::<PyByteArray>();
+        if len > 0 {
+            let ptr = ffi::PyByteArray_AsString(ba.as_ptr()) as *mut u8;
+            init(std::slice::from_raw_parts_mut(ptr, len));
+        }
+        Ok(ba)
+    }
+}

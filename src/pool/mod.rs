@@ -1,0 +1,184 @@
+//! The sub-interpreter pool: long-lived worker threads, one own-GIL interpreter each.
+//!
+//! Workers are started lazily on the first call, `GILMAP_NUM_THREADS` or the number of
+//! available cores of them, and share one FIFO queue of jobs (so concurrent `map` calls
+//! from several Python threads interleave safely). After `fork()` the child forgets the
+//! parent's pool (its threads do not exist there) and starts a new one on demand.
+
+mod interp;
+pub mod job;
+mod worker;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use job::{Job, WorkerStats};
+
+use crate::error::{GilmapError, Result};
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Arc<Job>>,
+    shutdown: bool,
+}
+
+/// State shared by the pool and its workers.
+pub struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+}
+
+impl Shared {
+    /// Blocks until a job has work (entering it) or the pool shuts down (None).
+    fn next_job(&self) -> Option<Arc<Job>> {
+        let mut q = self.queue.lock().unwrap();
+        loop {
+            while let Some(front) = q.jobs.front() {
+                if front.exhausted() {
+                    q.jobs.pop_front().unwrap().close();
+                } else {
+                    front.enter();
+                    return Some(front.clone());
+                }
+            }
+            if q.shutdown {
+                return None;
+            }
+            q = self.wake.wait(q).unwrap();
+        }
+    }
+
+    /// A worker leaves `job`; the job leaves the queue once nothing is left to claim.
+    fn leave(&self, job: &Arc<Job>, stats: WorkerStats) {
+        {
+            let mut q = self.queue.lock().unwrap();
+            if let Some(pos) = q.jobs.iter().position(|j| Arc::ptr_eq(j, job)) {
+                if job.exhausted() {
+                    q.jobs.remove(pos).unwrap().close();
+                }
+            }
+        }
+        job.leave(stats);
+    }
+
+    pub fn submit(&self, job: Arc<Job>) {
+        let mut q = self.queue.lock().unwrap();
+        q.jobs.push_back(job);
+        self.wake.notify_all();
+    }
+}
+
+pub struct Pool {
+    pub shared: Arc<Shared>,
+    pub size: usize,
+    pid: u32,
+    threads: Vec<JoinHandle<()>>,
+}
+
+static POOL: Mutex<Option<Pool>> = Mutex::new(None);
+
+/// Number of workers: `GILMAP_NUM_THREADS` or the available cores.
+pub fn configured_threads() -> Result<usize> {
+    match std::env::var("GILMAP_NUM_THREADS") {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(GilmapError::Config(format!(
+                "GILMAP_NUM_THREADS must be a positive integer, got {v:?}"
+            ))),
+        },
+        _ => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+impl Pool {
+    fn start(size: usize) -> Result<Pool> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+        });
+        let mut pool = Pool {
+            shared: shared.clone(),
+            size,
+            pid: std::process::id(),
+            threads: Vec::with_capacity(size),
+        };
+        for index in 0..size {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let sh = shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("gilmap-worker-{index}"))
+                .spawn(move || worker::run(index, sh, tx))
+                .map_err(|e| GilmapError::PoolStart(e.to_string()))?;
+            pool.threads.push(handle);
+            match rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(msg)) => {
+                    pool.stop();
+                    return Err(GilmapError::PoolStart(msg));
+                }
+                Err(_) => {
+                    pool.stop();
+                    return Err(GilmapError::PoolStart("worker thread died during start-up".into()));
+                }
+            }
+        }
+        Ok(pool)
+    }
+
+    fn stop(&mut self) {
+        {
+            let mut q = self.shared.queue.lock().unwrap();
+            q.shutdown = true;
+            self.shared.wake.notify_all();
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The running pool's shared state and size, starting it if needed. Call without the GIL.
+pub fn get() -> Result<(Arc<Shared>, usize)> {
+    let mut guard = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = guard.as_ref() {
+        if p.pid == std::process::id() {
+            return Ok((p.shared.clone(), p.size));
+        }
+        // A forked child: the parent's threads are gone and CPython already deleted
+        // their interpreters; forget them without joining.
+        std::mem::forget(guard.take());
+    }
+    let pool = Pool::start(configured_threads()?)?;
+    let out = (pool.shared.clone(), pool.size);
+    *guard = Some(pool);
+    Ok(out)
+}
+
+/// Stops and joins the workers (their queued jobs finish first). Call without the GIL.
+pub fn shutdown() {
+    let pool = POOL.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(mut p) = pool {
+        if p.pid == std::process::id() {
+            p.stop();
+        } else {
+            std::mem::forget(p);
+        }
+    }
+}
+
+/// In a forked child: drop the parent's pool without touching its (absent) threads.
+pub fn forget_after_fork() {
+    if let Ok(mut guard) = POOL.try_lock() {
+        if let Some(p) = guard.take() {
+            std::mem::forget(p);
+        }
+    }
+}
+
+/// Whether worker threads are running in this process.
+pub fn is_running() -> bool {
+    POOL.lock()
+        .map(|g| g.as_ref().is_some_and(|p| p.pid == std::process::id()))
+        .unwrap_or(false)
+}
