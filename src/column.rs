@@ -152,7 +152,13 @@ impl ListCaster {
     /// Casts one element; `obj` is borrowed from the list or tuple.
     ///
     /// SAFETY: the GIL is held and `obj` is a valid object.
-    unsafe fn push(&mut self, py: Python<'_>, i: usize, n: usize, obj: *mut ffi::PyObject) -> Result<()> {
+    unsafe fn push(
+        &mut self,
+        py: Python<'_>,
+        i: usize,
+        n: usize,
+        obj: *mut ffi::PyObject,
+    ) -> Result<()> {
         if obj == ffi::Py_None() {
             self.set_null(i, n);
             self.push_int(0);
@@ -207,10 +213,15 @@ pub fn column_from_sequence(seq: &Bound<'_, PyAny>) -> Result<Column> {
     } else if let Ok(tuple) = seq.cast::<PyTuple>() {
         unsafe {
             let t = tuple.as_ptr() as *mut ffi::PyTupleObject;
-            ((*t).ob_item.as_ptr() as *const *mut ffi::PyObject, tuple.len())
+            (
+                (*t).ob_item.as_ptr(),
+                tuple.len(),
+            )
         }
     } else {
-        return Err(PyErr::new::<pyo3::exceptions::PyTypeError, _>("expected a list or tuple").into());
+        return Err(
+            PyErr::new::<pyo3::exceptions::PyTypeError, _>("expected a list or tuple").into(),
+        );
     };
     let mut caster = ListCaster {
         values: Vec::with_capacity(n),
@@ -314,12 +325,19 @@ pub fn column_from_arrow(array: &Bound<'_, PyAny>, lane: Lane) -> Result<Column>
         len,
         data,
         stride: 8,
-        validity: if a.null_count == 0 { std::ptr::null() } else { validity },
+        validity: if a.null_count == 0 {
+            std::ptr::null()
+        } else {
+            validity
+        },
         validity_offset: offset,
     };
     Ok(Column {
         view,
-        _storage: Storage::Arrow(schema_cap.into_any().unbind(), array_cap.into_any().unbind()),
+        _storage: Storage::Arrow(
+            schema_cap.into_any().unbind(),
+            array_cap.into_any().unbind(),
+        ),
     })
 }
 
@@ -362,7 +380,9 @@ impl Column {
     /// Number of null slots.
     #[getter]
     fn null_count(&self) -> usize {
-        (0..self.view.len).filter(|&i| !self.view.is_valid(i)).count()
+        (0..self.view.len)
+            .filter(|&i| !self.view.is_valid(i))
+            .count()
     }
 }
 
@@ -371,6 +391,8 @@ pub fn parse_lane(lane: &str) -> PyResult<Lane> {
         "int64" => Ok(Lane::Int64),
         "bool" => Ok(Lane::Bool),
         "float64" => Ok(Lane::Float64),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!("unknown lane {other:?}"))),
+        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown lane {other:?}"
+        ))),
     }
 }

@@ -6,7 +6,9 @@
 //! ([`GilmapError::Python`]); one raised inside a worker sub-interpreter is rebuilt by
 //! `gilmap._errors.worker_error` (a `RuntimeError` that is also the original builtin type).
 
-use pyo3::exceptions::{PyKeyboardInterrupt, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyKeyboardInterrupt, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -45,7 +47,7 @@ pub enum GilmapError {
     #[error("func raised {} for element {index} in a gilmap worker: {}", exc.type_qualname, exc.message)]
     Worker {
         index: usize,
-        exc: CapturedException,
+        exc: Box<CapturedException>,
     },
 
     /// The worker could not import the function by module and qualname.
@@ -59,7 +61,7 @@ pub enum GilmapError {
     WorkerImport {
         module: String,
         qualname: String,
-        exc: CapturedException,
+        exc: Box<CapturedException>,
     },
 
     /// A worker sub-interpreter could not be created.
@@ -81,7 +83,12 @@ pub enum GilmapError {
 
 pub type Result<T, E = GilmapError> = std::result::Result<T, E>;
 
-fn worker_error(py: Python<'_>, index: Option<usize>, exc: &CapturedException, message: &str) -> PyErr {
+fn worker_error(
+    py: Python<'_>,
+    index: Option<usize>,
+    exc: &CapturedException,
+    message: &str,
+) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let module = py.import("gilmap._errors")?;
         let obj = module.getattr("worker_error")?.call1((

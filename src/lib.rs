@@ -55,7 +55,9 @@ fn subinterp_map<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let view = column.get().view();
     if !matches!(output, "list" | "array" | "arrow") {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!("unknown output {output:?}")));
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown output {output:?}"
+        )));
     }
     let (shared, size) = py.detach(pool::get)?;
     let job = Arc::new(Job::new(module, qualname, sys_path, view, size));
@@ -69,7 +71,9 @@ fn subinterp_map<'py>(
     let results = unsafe { job.results.take() };
     Ok(match output {
         "list" => results.to_list(py)?.into_any(),
-        other => results.to_array(py, view.lane, other == "arrow")?.into_any(),
+        other => results
+            .to_array(py, view.lane, other == "arrow")?
+            .into_any(),
     })
 }
 

@@ -43,7 +43,10 @@ impl Results {
         }
     }
 
-    /// SAFETY: `i` is in range and no other thread writes index `i`.
+    /// Stores element `i`'s result.
+    ///
+    /// # Safety
+    /// `i` is in range and no other thread writes index `i`.
     #[inline]
     pub unsafe fn set(&self, i: usize, tag: u8, val: u64) {
         *(*self.tags.get()).as_mut_ptr().add(i) = tag;
@@ -52,7 +55,8 @@ impl Results {
 
     /// Moves the results out, leaving this one empty.
     ///
-    /// SAFETY: no other thread may still write to `self`.
+    /// # Safety
+    /// No other thread may still write to `self`.
     pub unsafe fn take(&self) -> Results {
         Results {
             tags: UnsafeCell::new(std::mem::take(&mut *self.tags.get())),
@@ -73,7 +77,10 @@ impl Results {
 
     fn big(&self, i: usize) -> String {
         let bigs = self.bigs.lock().unwrap();
-        bigs.iter().find(|(j, _)| *j == i).map(|(_, s)| s.clone()).unwrap_or_default()
+        bigs.iter()
+            .find(|(j, _)| *j == i)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
     }
 
     /// A Python list: each element with the type `func` returned, `None` at null slots.
@@ -145,7 +152,6 @@ impl Results {
         } else {
             fallback.name()
         };
-        let (tags, vals) = (&*tags, &*vals);
         let data = match dtype {
             "float64" => new_bytearray(py, n * 8, |out| {
                 for i in 0..n {
@@ -160,7 +166,11 @@ impl Results {
             })?,
             "int64" => new_bytearray(py, n * 8, |out| {
                 for i in 0..n {
-                    let x = if tags[i] == TAG_NULL { 0 } else { vals[i] as i64 };
+                    let x = if tags[i] == TAG_NULL {
+                        0
+                    } else {
+                        vals[i] as i64
+                    };
                     out[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
                 }
             })?,

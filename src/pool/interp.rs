@@ -61,7 +61,9 @@ impl SubInterpreter {
             let msg = if status.err_msg.is_null() {
                 "Py_NewInterpreterFromConfig failed".to_string()
             } else {
-                unsafe { CStr::from_ptr(status.err_msg) }.to_string_lossy().into_owned()
+                unsafe { CStr::from_ptr(status.err_msg) }
+                    .to_string_lossy()
+                    .into_owned()
             };
             return Err(msg);
         }
@@ -128,7 +130,10 @@ pub unsafe fn capture_exception() -> CapturedException {
 unsafe fn format_traceback(exc: *mut ffi::PyObject) -> Option<String> {
     let module = Owned::new(ffi::PyImport_ImportModule(c"traceback".as_ptr()));
     let result = module.and_then(|m| {
-        let f = Owned::new(ffi::PyObject_GetAttrString(m.ptr(), c"format_exception".as_ptr()))?;
+        let f = Owned::new(ffi::PyObject_GetAttrString(
+            m.ptr(),
+            c"format_exception".as_ptr(),
+        ))?;
         let lines = Owned::new(ffi::PyObject_CallOneArg(f.ptr(), exc))?;
         let empty = Owned::new(ffi::PyUnicode_FromString(c"".as_ptr()))?;
         let joined = Owned::new(ffi::PyUnicode_Join(empty.ptr(), lines.ptr()))?;
@@ -145,7 +150,8 @@ pub unsafe fn set_sys_path(paths: &[String]) -> Result<(), CapturedException> {
     let list = Owned::new(ffi::PyList_New(0)).ok_or_else(|| capture_exception())?;
     for p in paths {
         let c = CString::new(p.as_str()).unwrap_or_default();
-        let item = Owned::new(ffi::PyUnicode_FromString(c.as_ptr())).ok_or_else(|| capture_exception())?;
+        let item =
+            Owned::new(ffi::PyUnicode_FromString(c.as_ptr())).ok_or_else(|| capture_exception())?;
         if ffi::PyList_Append(list.ptr(), item.ptr()) != 0 {
             return Err(capture_exception());
         }
@@ -159,10 +165,12 @@ pub unsafe fn set_sys_path(paths: &[String]) -> Result<(), CapturedException> {
 /// `import module` then walk `qualname` attribute by attribute.
 pub unsafe fn import_qualname(module: &str, qualname: &str) -> Result<Owned, CapturedException> {
     let c = CString::new(module).unwrap_or_default();
-    let mut obj = Owned::new(ffi::PyImport_ImportModule(c.as_ptr())).ok_or_else(|| capture_exception())?;
+    let mut obj =
+        Owned::new(ffi::PyImport_ImportModule(c.as_ptr())).ok_or_else(|| capture_exception())?;
     for part in qualname.split('.') {
         let c = CString::new(part).unwrap_or_default();
-        obj = Owned::new(ffi::PyObject_GetAttrString(obj.ptr(), c.as_ptr())).ok_or_else(|| capture_exception())?;
+        obj = Owned::new(ffi::PyObject_GetAttrString(obj.ptr(), c.as_ptr()))
+            .ok_or_else(|| capture_exception())?;
     }
     Ok(obj)
 }

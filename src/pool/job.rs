@@ -54,7 +54,13 @@ pub struct Job {
 }
 
 impl Job {
-    pub fn new(module: String, qualname: String, sys_path: Vec<String>, input: ColumnView, nworkers: usize) -> Job {
+    pub fn new(
+        module: String,
+        qualname: String,
+        sys_path: Vec<String>,
+        input: ColumnView,
+        nworkers: usize,
+    ) -> Job {
         Job {
             module,
             qualname,
@@ -101,7 +107,12 @@ impl Job {
                 Some(ns) => ((TARGET_CHUNK.as_nanos() as f64 / ns.max(1.0)) as usize).max(1),
             };
             let size = timed.min(guided);
-            match self.next.compare_exchange_weak(start, start + size, Ordering::AcqRel, Ordering::Relaxed) {
+            match self.next.compare_exchange_weak(
+                start,
+                start + size,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return Some((start, (start + size).min(limit))),
                 Err(cur) => start = cur,
             }
@@ -124,7 +135,7 @@ impl Job {
             GilmapError::WorkerImport {
                 module: module.into(),
                 qualname: qualname.into(),
-                exc,
+                exc: Box::new(exc),
             },
         );
     }

@@ -119,7 +119,9 @@ impl Pool {
                 }
                 Err(_) => {
                     pool.stop();
-                    return Err(GilmapError::PoolStart("worker thread died during start-up".into()));
+                    return Err(GilmapError::PoolStart(
+                        "worker thread died during start-up".into(),
+                    ));
                 }
             }
         }

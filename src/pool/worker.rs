@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use pyo3::ffi;
 
-use super::interp::{capture_exception, import_qualname, set_sys_path, to_str, Owned, SubInterpreter};
+use super::interp::{
+    capture_exception, import_qualname, set_sys_path, to_str, Owned, SubInterpreter,
+};
 use super::job::{Job, WorkerStats};
 use super::Shared;
 use crate::column::Lane;
@@ -89,7 +91,10 @@ impl Worker {
     }
 
     /// The cached function object for the job, importing it the first time.
-    fn function(&mut self, job: &Job) -> Result<*mut ffi::PyObject, crate::error::CapturedException> {
+    fn function(
+        &mut self,
+        job: &Job,
+    ) -> Result<*mut ffi::PyObject, crate::error::CapturedException> {
         if self.sys_path != job.sys_path {
             unsafe { set_sys_path(&job.sys_path)? };
             self.sys_path = job.sys_path.clone();
@@ -120,13 +125,13 @@ unsafe fn call_one(job: &Job, func: *mut ffi::PyObject, i: usize) -> Result<(), 
     let Some(arg) = Owned::new(arg) else {
         return Err(GilmapError::Worker {
             index: i,
-            exc: capture_exception(),
+            exc: Box::new(capture_exception()),
         });
     };
     let Some(res) = Owned::new(ffi::PyObject_CallOneArg(func, arg.ptr())) else {
         return Err(GilmapError::Worker {
             index: i,
-            exc: capture_exception(),
+            exc: Box::new(capture_exception()),
         });
     };
     let r = res.ptr();
@@ -141,7 +146,8 @@ unsafe fn call_one(job: &Job, func: *mut ffi::PyObject, i: usize) -> Result<(), 
             job.results.set(i, TAG_INT, v as u64);
         }
     } else if ffi::PyFloat_Check(r) != 0 {
-        job.results.set(i, TAG_FLOAT, ffi::PyFloat_AS_DOUBLE(r).to_bits());
+        job.results
+            .set(i, TAG_FLOAT, ffi::PyFloat_AS_DOUBLE(r).to_bits());
     } else {
         let name = std::ffi::CStr::from_ptr((*ffi::Py_TYPE(r)).tp_name);
         return Err(GilmapError::NonNumberResult {
