@@ -103,6 +103,11 @@ def shutdown_workers() -> None:
     _gilmap.shutdown_workers()
 
 
+# CPython 3.12 aborts at exit while sub-interpreters are alive: stop the workers first.
 atexit.register(shutdown_workers)
+# A fork while sub-interpreters exist hangs the child inside CPython's after-fork clean-up
+# (it waits for locks held by worker threads that do not exist there). So the workers are
+# stopped before every os.fork() (the parent restarts them on its next map), and the child
+# forgets any pool state it inherited.
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_gilmap._after_fork_child)
+    os.register_at_fork(before=shutdown_workers, after_in_child=_gilmap._after_fork_child)

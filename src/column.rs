@@ -57,6 +57,21 @@ impl ColumnView {
         unsafe { (*self.validity.add(bit / 8) >> (bit % 8)) & 1 == 1 }
     }
 
+    /// A view of plain values, for Rust tests and callers that own the memory.
+    ///
+    /// # Safety
+    /// `values` must outlive every use of the view.
+    pub unsafe fn from_values(values: &[u64], lane: Lane) -> ColumnView {
+        ColumnView {
+            lane,
+            len: values.len(),
+            data: values.as_ptr() as *const u8,
+            stride: 8,
+            validity: std::ptr::null(),
+            validity_offset: 0,
+        }
+    }
+
     pub fn has_nulls(&self) -> bool {
         !self.validity.is_null()
     }
@@ -213,10 +228,7 @@ pub fn column_from_sequence(seq: &Bound<'_, PyAny>) -> Result<Column> {
     } else if let Ok(tuple) = seq.cast::<PyTuple>() {
         unsafe {
             let t = tuple.as_ptr() as *mut ffi::PyTupleObject;
-            (
-                (*t).ob_item.as_ptr(),
-                tuple.len(),
-            )
+            ((*t).ob_item.as_ptr(), tuple.len())
         }
     } else {
         return Err(

@@ -181,3 +181,109 @@ impl Job {
         st.closed && st.inside == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::column::Lane;
+
+    fn job(values: &[u64], workers: usize) -> Job {
+        // SAFETY: `values` outlives the job in every test.
+        let view = unsafe { ColumnView::from_values(values, Lane::Int64) };
+        Job::new("m".into(), "f".into(), vec![], view, workers)
+    }
+
+    fn exc() -> CapturedException {
+        CapturedException {
+            type_module: "builtins".into(),
+            type_qualname: "ZeroDivisionError".into(),
+            message: "x".into(),
+            traceback: String::new(),
+        }
+    }
+
+    #[test]
+    fn chunks_cover_the_range_in_order_without_overlap() {
+        let values = vec![0u64; 10_000];
+        let j = job(&values, 2);
+        let mut next = 0;
+        let mut measured = None;
+        while let Some((s, e)) = j.claim(measured) {
+            assert_eq!(s, next);
+            assert!(e > s);
+            next = e;
+            measured = Some(100.0);
+        }
+        assert_eq!(next, values.len());
+        assert!(j.exhausted());
+    }
+
+    #[test]
+    fn first_chunk_is_one_element_then_sized_by_time_and_capped_by_guided_share() {
+        let values = vec![0u64; 1_000_000];
+        let j = job(&values, 2);
+        assert_eq!(j.claim(None), Some((0, 1)));
+        // 2 ms per chunk at 1 µs per element: 2000 elements.
+        assert_eq!(j.claim(Some(1000.0)), Some((1, 2001)));
+        // Very cheap elements: capped at remaining / (2 * workers).
+        let (s, e) = j.claim(Some(0.001)).unwrap();
+        assert_eq!(e - s, (values.len() - s) / 4);
+        // Very dear elements: one at a time.
+        let (s, e) = j.claim(Some(1e9)).unwrap();
+        assert_eq!(e - s, 1);
+    }
+
+    #[test]
+    fn lowest_failing_index_wins_and_stops_later_chunks() {
+        let values = vec![0u64; 100];
+        let j = job(&values, 2);
+        j.fail(
+            50,
+            GilmapError::Worker {
+                index: 50,
+                exc: Box::new(exc()),
+            },
+        );
+        j.fail(
+            70,
+            GilmapError::Worker {
+                index: 70,
+                exc: Box::new(exc()),
+            },
+        );
+        j.fail(
+            3,
+            GilmapError::Worker {
+                index: 3,
+                exc: Box::new(exc()),
+            },
+        );
+        assert_eq!(j.limit(), 3);
+        match j.take_error() {
+            Some(GilmapError::Worker { index, .. }) => assert_eq!(index, 3),
+            other => panic!("unexpected {other:?}"),
+        }
+        let (s, e) = j.claim(None).unwrap();
+        assert!(s < 3 && e <= 3);
+    }
+
+    #[test]
+    fn cancel_exhausts_the_job() {
+        let values = vec![0u64; 100];
+        let j = job(&values, 2);
+        j.cancel();
+        assert!(j.exhausted());
+        assert_eq!(j.claim(None), None);
+    }
+
+    #[test]
+    fn done_only_when_closed_and_every_worker_left() {
+        let values = vec![0u64; 10];
+        let j = job(&values, 2);
+        j.enter();
+        j.close();
+        assert!(!j.wait_done(Duration::from_millis(1)));
+        j.leave(WorkerStats::default());
+        assert!(j.wait_done(Duration::from_millis(1)));
+    }
+}

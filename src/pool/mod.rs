@@ -184,3 +184,25 @@ pub fn is_running() -> bool {
         .map(|g| g.as_ref().is_some_and(|p| p.pid == std::process::id()))
         .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_count_from_env() {
+        // One test touches the variable, so no other test races with it.
+        std::env::set_var("GILMAP_NUM_THREADS", "3");
+        assert_eq!(configured_threads().unwrap(), 3);
+        for bad in ["0", "-1", "two"] {
+            std::env::set_var("GILMAP_NUM_THREADS", bad);
+            let err = configured_threads().unwrap_err().to_string();
+            assert!(
+                err.contains("GILMAP_NUM_THREADS") && err.contains(bad),
+                "{err}"
+            );
+        }
+        std::env::remove_var("GILMAP_NUM_THREADS");
+        assert!(configured_threads().unwrap() >= 1);
+    }
+}

@@ -1,0 +1,1 @@
+"""gilmap's benchmark suite (see docs/BENCHMARKS.md)."""

@@ -1,0 +1,112 @@
+"""Shared helpers for gilmap's tests.
+
+The rendezvous directory is put into the environment here, at import time, before any test
+starts the worker pool: a worker sub-interpreter reads the process environment when it is
+created, so a variable set later would not be visible to ``gm_funcs.rendezvous``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import hypothesis
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+
+# The suite assumes the default pool (one worker per core) and no debug output unless a
+# test asks for it; the user's shell must not change that.
+for _var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT"):
+    os.environ.pop(_var, None)
+
+_RENDEZVOUS_DIR = tempfile.mkdtemp(prefix="gilmap-rendezvous-")
+os.environ["GM_RENDEZVOUS_DIR"] = _RENDEZVOUS_DIR
+atexit.register(shutil.rmtree, _RENDEZVOUS_DIR, ignore_errors=True)
+
+# No example database in the repository; no per-example deadline (each call crosses threads,
+# and the first one starts the pool).
+hypothesis.settings.register_profile("gilmap", database=None, deadline=None, max_examples=30)
+hypothesis.settings.load_profile("gilmap")
+
+_groups = itertools.count(1)
+
+
+def rendezvous_inputs(members: int) -> list[int]:
+    """Inputs for ``gm_funcs.rendezvous``: ``members`` calls that each wait for all others."""
+    group = next(_groups)
+    peers = members - 1
+    return [group * 1000 + peers * 100 + m for m in range(members)]
+
+
+def typed(values) -> list[tuple[type, object]]:
+    """Each element with its exact type; floats by ``repr`` so nan and -0.0 compare exactly."""
+    return [(type(v), repr(v) if type(v) is float else v) for v in values]
+
+
+def assert_same_list(out, expected) -> None:
+    assert type(out) is list, type(out)
+    assert typed(out) == typed(expected)
+
+
+def reference(func, data) -> list:
+    """``list(map(func, data))`` with None passed through (gilmap's null rule)."""
+    return [None if x is None else func(x) for x in data]
+
+
+def expected_dtype_name(values) -> str:
+    """The output dtype rule: bool if every result is a bool, else int64, float64 if any float."""
+    kinds = {type(v) for v in values if v is not None}
+    if float in kinds:
+        return "float64"
+    if int in kinds:
+        return "int64"
+    if kinds == {bool}:
+        return "bool"
+    return ""  # no result at all: the lane decides
+
+
+def cast_like(values, dtype: str) -> list:
+    """The Python values a numpy/Arrow array of ``dtype`` gives back for ``values``."""
+    conv = {"float64": float, "int64": int, "bool": bool}[dtype]
+    return [None if v is None else conv(v) for v in values]
+
+
+def is_nan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT"):
+        env.pop(var, None)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(TESTS)])
+    env.update(extra)
+    return env
+
+
+def run_python(code: str, *, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    """Runs ``code`` in a fresh interpreter (this one's executable), cwd = the repository."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=subprocess_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def router():
+    import gilmap._api
+
+    return gilmap._api.router
