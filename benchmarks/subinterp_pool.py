@@ -52,15 +52,21 @@ def main() -> int:
             assert o == ref
             mp[chunksize] = t
     best_cs = min(mp, key=mp.get)
-    print(f"heavy_python: {per_elem_us:.1f} µs/element, n={args.n:,}, {cores} cores, "
-          f"best of {args.repeats}")
+    print(
+        f"heavy_python: {per_elem_us:.1f} µs/element, n={args.n:,}, {cores} cores, "
+        f"best of {args.repeats}"
+    )
     print(f"  list(map)                          {t_map * 1e3:8.1f} ms")
-    print(f"  gilmap.map (subinterp)             {t_gm * 1e3:8.1f} ms   "
-          f"x{t_map / t_gm:.2f} vs list(map)")
+    print(
+        f"  gilmap.map (subinterp)             {t_gm * 1e3:8.1f} ms   "
+        f"x{t_map / t_gm:.2f} vs list(map)"
+    )
     for cs, t in mp.items():
         mark = "  <- best" if cs == best_cs else ""
-        print(f"  multiprocessing.Pool chunksize={cs:<5} {t * 1e3:8.1f} ms   "
-              f"x{t_map / t:.2f} vs list(map){mark}")
+        print(
+            f"  multiprocessing.Pool chunksize={cs:<5} {t * 1e3:8.1f} ms   "
+            f"x{t_map / t:.2f} vs list(map){mark}"
+        )
     print(f"  gilmap / best multiprocessing.Pool: {t_gm / mp[best_cs]:.2f} (below 1 = faster)")
     gilmap.shutdown_workers()
     return 0

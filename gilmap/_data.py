@@ -97,8 +97,12 @@ def _numpy_input(arr: Any) -> Input:
     elif k == "b":
         lane, target = "bool", np.int64
     else:
-        raise _bad(0, f"numpy {arr.dtype}") if len(arr) else TypeError(
-            f"gilmap.map: numpy dtype {arr.dtype} cannot be cast to int64 or float64"
+        raise (
+            _bad(0, f"numpy {arr.dtype}")
+            if len(arr)
+            else TypeError(
+                f"gilmap.map: numpy dtype {arr.dtype} cannot be cast to int64 or float64"
+            )
         )
     if arr.dtype != np.dtype(target) or not arr.dtype.isnative:
         arr = arr.astype(target)
@@ -148,8 +152,9 @@ def _numpy_from_parts(parts: tuple) -> Any:
     import numpy as np
 
     dtype, values, _validity, _nulls = parts
-    return np.frombuffer(values, dtype={"int64": np.int64, "float64": np.float64,
-                                        "bool": np.bool_}[dtype])
+    return np.frombuffer(
+        values, dtype={"int64": np.int64, "float64": np.float64, "bool": np.bool_}[dtype]
+    )
 
 
 def output_kind(inp: Input) -> str:

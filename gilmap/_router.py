@@ -79,8 +79,9 @@ class Router:
         for b in self.backends:
             verdict = b.detect(func, lane)
             if verdict.accepted:
-                return Decision(b.name, verdict.reason, lane, verdict.payload,
-                                b.fast_path, rejected)
+                return Decision(
+                    b.name, verdict.reason, lane, verdict.payload, b.fast_path, rejected
+                )
             rejected[b.name] = verdict.reason
         last = next(reversed(rejected.values()), "no backend is available")
         return Decision(None, last, lane, None, False, rejected)

@@ -41,20 +41,26 @@ def run_case(label: str, func: Callable[[Any], Any], data: list[Any]) -> bool:
         gilmap.map(func, data[:8])  # warm-up: pool start / compilation
         t_gm, out = _timed(lambda: gilmap.map(func, data))
     except Exception as exc:  # noqa: BLE001 - the demo reports what a user would see
-        print(f"{label:<40} {str(backend):<10} n={len(data):>9,}  "
-              f"gilmap: {type(exc).__name__}: {str(exc).splitlines()[0][:90]}")
+        print(
+            f"{label:<40} {str(backend):<10} n={len(data):>9,}  "
+            f"gilmap: {type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
+        )
         return True
     same = _same(out, ref)
-    print(f"{label:<40} {str(backend):<10} n={len(data):>9,}  gilmap {t_gm * 1e3:9.1f} ms  "
-          f"list(map) {t_ref * 1e3:9.1f} ms  x{t_ref / t_gm:5.2f}  identical={same}")
+    print(
+        f"{label:<40} {str(backend):<10} n={len(data):>9,}  gilmap {t_gm * 1e3:9.1f} ms  "
+        f"list(map) {t_ref * 1e3:9.1f} ms  x{t_ref / t_gm:5.2f}  identical={same}"
+    )
     return same
 
 
 def main() -> int:
     n = int(os.environ.get("GILMAP_DEMO_N", "1000000"))
     heavy_n = max(1, n // 5)
-    print(f"gilmap {gilmap.__version__} demo on {os.cpu_count()} cores "
-          f"(heavy functions over {heavy_n:,} elements)\n")
+    print(
+        f"gilmap {gilmap.__version__} demo on {os.cpu_count()} cores "
+        f"(heavy functions over {heavy_n:,} elements)\n"
+    )
     floats = [i * 0.001 - 250.0 for i in range(n)]
     ints = list(range(heavy_n))
     ok = True

@@ -101,6 +101,42 @@ def raise_gm_error(x):
     return x
 
 
+def raise_builtin(x):
+    """Raises a different builtin exception for each x in 1..7."""
+    import math
+
+    if x == 1:
+        return {}[x]  # KeyError
+    if x == 2:
+        with open("/nonexistent-gilmap-dir/file"):  # FileNotFoundError (an OSError)
+            pass
+    if x == 3:
+        return math.exp(1000)  # OverflowError
+    if x == 4:
+        return x.no_such_attribute  # AttributeError
+    if x == 5:
+        return [][x]  # IndexError
+    if x == 6:
+        return int("six")  # ValueError
+    if x == 7:
+        raise ArithmeticError("seven")
+    return x
+
+
+class GmArgsError(Exception):
+    """A user exception whose constructor takes two arguments."""
+
+    def __init__(self, code, detail):
+        super().__init__(code, detail)
+        self.code = code
+
+
+def raise_gm_args_error(x):
+    if x < 0:
+        raise GmArgsError(x, "negative")
+    return x
+
+
 def fail_low_late_high_early(x):
     """Elements 3 and 50000 fail; 3 only after a long computation, with another type.
 

@@ -198,6 +198,7 @@ def test_lowest_failing_index_wins():
 
 
 def test_many_failures_still_report_the_first():
+    assert_subinterp(g.hundred_div)
     data = [i % 3 for i in range(1, 30_001)]  # 0 at index 2, 5, 8, ...
     with pytest.raises(ZeroDivisionError) as info:
         gilmap.map(g.hundred_div, data)
@@ -205,6 +206,7 @@ def test_many_failures_still_report_the_first():
 
 
 def test_no_partial_result_and_next_call_works():
+    assert_subinterp(g.hundred_div)
     data = list(range(1, 5000)) + [0]
     result = "untouched"
     with pytest.raises(ZeroDivisionError):
@@ -226,6 +228,41 @@ def test_user_defined_exception_class_is_kept():
     assert err.exc_type == "gm_funcs.GmError"
     assert "bad input 4" in str(err)
     assert "GmError: bad input 4" in err.worker_traceback
+    assert_pool_works()
+
+
+@pytest.mark.parametrize(
+    "x, exc_type",
+    [
+        (1, KeyError),
+        (2, FileNotFoundError),
+        (3, OverflowError),
+        (4, AttributeError),
+        (5, IndexError),
+        (6, ValueError),
+        (7, ArithmeticError),
+    ],
+)
+def test_builtin_exception_types_are_kept(x, exc_type):
+    assert_subinterp(g.raise_builtin)
+    try:
+        g.raise_builtin(x)
+    except Exception as e:
+        assert type(e) is exc_type  # the reference: what CPython raises in this process
+    with pytest.raises(exc_type) as info:
+        gilmap.map(g.raise_builtin, [0, 0, x, 0])
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, gilmap.WorkerError)
+    assert info.value.index == 2
+    assert exc_type.__name__ in info.value.worker_traceback
+
+
+def test_user_exception_with_custom_constructor_is_kept():
+    assert_subinterp(g.raise_gm_args_error)
+    with pytest.raises(g.GmArgsError) as info:
+        gilmap.map(g.raise_gm_args_error, [3, 2, 1, 0, -1, -2])
+    assert isinstance(info.value, RuntimeError)
+    assert info.value.index == 4
+    assert "negative" in str(info.value)
     assert_pool_works()
 
 

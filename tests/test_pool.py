@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 import threading
+import uuid
 
 import gm_funcs as g
 import numpy as np
@@ -97,6 +99,18 @@ def test_shutdown_then_map_restarts_the_pool():
     assert gilmap.map(g.rendezvous, rendezvous_inputs(2)) == [True, True]
     new = {s["interp_id"] for s in _gilmap.pool_last_stats()}
     assert new and not (new & old), "the restarted pool reused the old interpreters"
+
+
+def test_workers_use_the_callers_current_sys_path(tmp_path, monkeypatch):
+    # The pool is already running; a directory added to sys.path afterwards is seen.
+    assert gilmap.map(g.affine, [1]) == [4]
+    name = f"gm_tmp_path_{uuid.uuid4().hex}"
+    (tmp_path / f"{name}.py").write_text("def f(x):\n    return x * 100\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module(name)
+    assert gilmap.explain(module.f)["backend"] == "subinterp"
+    assert gilmap.map(module.f, [1, 2, 3]) == [100, 200, 300]
+    assert len(active(_gilmap.pool_last_stats())) >= 1
 
 
 def test_empty_input_does_not_need_workers():

@@ -223,3 +223,12 @@ def test_gilmap_debug_env_prints_one_line_per_call(capfd, monkeypatch):
     monkeypatch.setenv("GILMAP_DEBUG", "0")
     gilmap.map(g.affine, [1])
     assert debug_lines(capfd.readouterr().err) == []
+
+
+def test_debug_line_is_printed_for_a_failing_call_too(capfd):
+    # The debug line says which backend ran the call; that matters most when it fails.
+    with pytest.raises(ZeroDivisionError):
+        gilmap.map(g.reciprocal, [1.0, 0.0, 2.0], debug=True)
+    lines = debug_lines(capfd.readouterr().err)
+    assert len(lines) == 1, lines
+    check_debug_line(lines[0], lane="float64", n=3)
