@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import math
 import os
 import shutil
 import subprocess
@@ -78,10 +77,6 @@ def cast_like(values, dtype: str) -> list:
     """The Python values a numpy/Arrow array of ``dtype`` gives back for ``values``."""
     conv = {"float64": float, "int64": int, "bool": bool}[dtype]
     return [None if v is None else conv(v) for v in values]
-
-
-def is_nan(v) -> bool:
-    return isinstance(v, float) and math.isnan(v)
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -148,14 +148,11 @@ def test_explain_dtype_selects_the_lane(dtype, lane):
     assert info["backend"] == "subinterp"
 
 
-@pytest.mark.parametrize(
-    "dtype, lane",
-    [(np.int8, "int64"), (np.uint64, "int64"), (np.bool_, "int64"), (np.float32, "float64")],
-    ids=["np.int8", "np.uint64", "np.bool_", "np.float32"],
-)
-def test_explain_accepts_numpy_scalar_types_as_dtype(dtype, lane):
+def test_explain_accepts_numpy_scalar_types_as_dtype():
     # numpy accepts its scalar types wherever a dtype is expected (np.zeros(3, np.float32)).
-    assert list(gilmap.explain(g.affine, dtype=dtype)["lanes"]) == [lane]
+    cases = [(np.int8, "int64"), (np.uint64, "int64"), (np.bool_, "int64"), (np.float32, "float64")]
+    for dtype, lane in cases:
+        assert list(gilmap.explain(g.affine, dtype=dtype)["lanes"]) == [lane], dtype
 
 
 @pytest.mark.parametrize("dtype", ["string", complex, pa.string(), np.dtype("complex128")])
