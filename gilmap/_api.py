@@ -41,18 +41,23 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
         raise ValueError(f"gilmap.map cannot run {_func_name(func)}: {decision.reason}")
     backend = router.backend(decision.backend)
     kind = _data.output_kind(inp)
-    results = [backend.run(decision, col, kind) for col in inp.columns]
-    out = _data.build_output(inp, results)
-    t2 = time.perf_counter()
-    if _debug_enabled(debug):
-        print(
-            f"gilmap: backend={decision.backend} lane={inp.lane} n={inp.length} "
-            f"container={inp.container} prepare={1e3 * (t1 - t0):.3f}ms "
-            f"compile=0.000ms run={1e3 * (t2 - t1):.3f}ms func={_func_name(func)} "
-            f"reason={decision.reason!r}",
-            file=sys.stderr,
-        )
-    return out
+    outcome = "ok"
+    try:
+        results = [backend.run(decision, col, kind) for col in inp.columns]
+        return _data.build_output(inp, results)
+    except BaseException as exc:
+        outcome = type(exc).__name__
+        raise
+    finally:
+        if _debug_enabled(debug):
+            t2 = time.perf_counter()
+            print(
+                f"gilmap: backend={decision.backend} lane={inp.lane} n={inp.length} "
+                f"container={inp.container} prepare={1e3 * (t1 - t0):.3f}ms "
+                f"compile=0.000ms run={1e3 * (t2 - t1):.3f}ms outcome={outcome} "
+                f"func={_func_name(func)} reason={decision.reason!r}",
+                file=sys.stderr,
+            )
 
 
 def _lane_of(dtype: Any) -> str:
@@ -60,6 +65,12 @@ def _lane_of(dtype: Any) -> str:
         return "int64"
     if dtype is float:
         return "float64"
+    np = sys.modules.get("numpy")
+    if np is not None and not isinstance(dtype, str):
+        try:
+            dtype = np.dtype(dtype)  # numpy scalar types such as np.float32
+        except TypeError:
+            pass
     text = str(getattr(dtype, "name", dtype)).lower()
     if text in ("int64", "float64"):
         return text
@@ -110,4 +121,7 @@ atexit.register(shutdown_workers)
 # stopped before every os.fork() (the parent restarts them on its next map), and the child
 # forgets any pool state it inherited.
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=shutdown_workers, after_in_child=_gilmap._after_fork_child)
+    os.register_at_fork(
+        before=lambda: _gilmap.shutdown_workers(cancel=False),
+        after_in_child=_gilmap._after_fork_child,
+    )

@@ -125,7 +125,8 @@ def _arrow_column(arr: Any, base: int) -> _gilmap.Column:
         return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64")
     if pa.types.is_integer(t):
         if pa.types.is_uint64(t) and len(arr) and (pc.max(arr).as_py() or 0) > INT64_MAX:
-            idx = pc.index(pc.greater(arr, INT64_MAX), True).as_py()
+            limit = pa.scalar(INT64_MAX, pa.uint64())
+            idx = pc.index(pc.greater(arr, limit), True).as_py()
             raise _bad(base + idx, f"{t} (value above int64)")
         return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64")
     if pa.types.is_floating(t):
@@ -179,10 +180,13 @@ def build_output(inp: Input, results: list[Any]) -> Any:
         return arrays[0]
     import pyarrow as pa
 
-    types = {a.type for a in arrays}
-    if len(types) > 1:  # chunks produced different dtypes: unify bool < int64 < float64
+    # Unify the chunks' dtypes (bool < int64 < float64) over the chunks that produced a
+    # value; an empty or all-null chunk takes whatever the others chose.
+    types = {a.type for a in arrays if len(a) > a.null_count}
+    if not types:
+        target = pa.int64() if inp.lane == "int64" else pa.float64()
+    elif len(types) == 1:
+        target = types.pop()
+    else:
         target = pa.float64() if pa.float64() in types else pa.int64()
-        arrays = [a.cast(target) for a in arrays]
-    if not arrays:
-        return pa.chunked_array([], type=pa.int64() if inp.lane == "int64" else pa.float64())
-    return pa.chunked_array(arrays, type=arrays[0].type)
+    return pa.chunked_array([a if a.type == target else a.cast(target) for a in arrays], target)

@@ -62,10 +62,16 @@ def _error_class(module: str, qualname: str) -> type[WorkerError]:
     if original is None or issubclass(WorkerError, original):
         return WorkerError
     try:
+        # The original type first, so its __new__/__init__ build the instance (OSError and
+        # its subclasses refuse RuntimeError.__new__).
         return type(
             f"WorkerError[{qualname}]",
-            (WorkerError, original),
-            {"__module__": "gilmap", "__qualname__": f"WorkerError[{qualname}]"},
+            (original, WorkerError),
+            {
+                "__module__": "gilmap",
+                "__qualname__": f"WorkerError[{qualname}]",
+                "__str__": WorkerError.__str__,
+            },
         )
     except TypeError:  # layout conflict with an exotic exception type
         return WorkerError
@@ -79,10 +85,21 @@ def worker_error(
     traceback: str,
     index: int | None,
 ) -> WorkerError:
-    """Builds the exception for a failure captured in a worker (called from Rust)."""
+    """Builds the exception for a failure captured in a worker (called from Rust).
+
+    An exception type whose constructor needs other arguments is built without calling its
+    ``__init__``; one that cannot be built at all (UnicodeDecodeError, ExceptionGroup)
+    arrives as a plain WorkerError whose ``exc_type`` names it.
+    """
     cls = _error_class(type_module, type_qualname)
-    err = cls.__new__(cls, message)
-    RuntimeError.__init__(err, message)
+    try:
+        err = cls(message)
+    except Exception:
+        try:  # a constructor that wants other arguments: build it without calling it
+            err = cls.__new__(cls)
+            BaseException.__init__(err, message)
+        except Exception:
+            err = WorkerError(message)
     err.exc_type = type_qualname if type_module == "builtins" else f"{type_module}.{type_qualname}"
     err.exc_message = exc_message
     err.index = index

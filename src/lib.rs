@@ -64,6 +64,12 @@ fn subinterp_map<'py>(
     if view.len > 0 {
         shared.submit(job.clone());
         parallel::wait(py, job.as_ref())?;
+        if job.is_cancelled() {
+            return Err(GilmapError::PoolStart(
+                "the workers were shut down while this call was running; no result".into(),
+            )
+            .into());
+        }
     }
     let stats = std::mem::take(&mut *job.stats.lock().unwrap());
     LAST_STATS.with(|s| *s.borrow_mut() = stats);
@@ -98,10 +104,12 @@ fn pool_last_stats(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     Ok(list)
 }
 
-/// Stops and joins the worker threads (a later call restarts them).
+/// Stops and joins the worker threads (a later call restarts them). With `cancel`, calls
+/// running in other threads stop and raise; without it they finish first.
 #[pyfunction]
-fn shutdown_workers(py: Python<'_>) {
-    py.detach(pool::shutdown);
+#[pyo3(signature = (cancel = true))]
+fn shutdown_workers(py: Python<'_>, cancel: bool) {
+    py.detach(|| pool::shutdown(cancel));
 }
 
 /// Called in a forked child: forget the parent's worker threads.

@@ -35,6 +35,9 @@ class SubinterpBackend:
     def detect(self, func: Any, lane: str) -> Verdict:
         module = getattr(func, "__module__", None)
         qualname = getattr(func, "__qualname__", None)
+        owner = getattr(func, "__objclass__", None)  # method descriptors: int.bit_length
+        if module is None and isinstance(owner, type):
+            module = owner.__module__
         name = getattr(func, "__name__", None) or repr(func)
         if not isinstance(module, str) or not isinstance(qualname, str):
             return Verdict(False, f"{name!r} has no __module__/__qualname__: {_HOW_TO_FIX}")

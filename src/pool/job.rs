@@ -144,6 +144,10 @@ impl Job {
         self.cancelled.store(true, Ordering::Relaxed);
     }
 
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
     pub fn take_error(&self) -> Option<GilmapError> {
         self.error.lock().unwrap().take()
     }

@@ -114,11 +114,11 @@ impl Pool {
             match rx.recv() {
                 Ok(Ok(())) => {}
                 Ok(Err(msg)) => {
-                    pool.stop();
+                    pool.stop(true);
                     return Err(GilmapError::PoolStart(msg));
                 }
                 Err(_) => {
-                    pool.stop();
+                    pool.stop(true);
                     return Err(GilmapError::PoolStart(
                         "worker thread died during start-up".into(),
                     ));
@@ -128,9 +128,14 @@ impl Pool {
         Ok(pool)
     }
 
-    fn stop(&mut self) {
+    /// Stops the workers; with `cancel`, jobs in flight stop at their next element (their
+    /// callers get an error), otherwise they finish first.
+    fn stop(&mut self, cancel: bool) {
         {
             let mut q = self.shared.queue.lock().unwrap();
+            if cancel {
+                q.jobs.iter().for_each(|j| j.cancel());
+            }
             q.shutdown = true;
             self.shared.wake.notify_all();
         }
@@ -157,12 +162,13 @@ pub fn get() -> Result<(Arc<Shared>, usize)> {
     Ok(out)
 }
 
-/// Stops and joins the workers (their queued jobs finish first). Call without the GIL.
-pub fn shutdown() {
+/// Stops and joins the workers. With `cancel`, calls in flight are stopped and fail;
+/// otherwise they finish first. Call without the GIL.
+pub fn shutdown(cancel: bool) {
     let pool = POOL.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(mut p) = pool {
         if p.pid == std::process::id() {
-            p.stop();
+            p.stop(cancel);
         } else {
             std::mem::forget(p);
         }
