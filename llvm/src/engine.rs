@@ -1,0 +1,144 @@
+//! Stage 5a: machine code. A `TargetMachine` for the host CPU and its features runs
+//! LLVM's `default<O3>` pipeline and emits an object file, which one process-wide ORC
+//! LLJIT links; symbols not defined by kernels (libm) resolve from the process.
+
+use std::ffi::{CStr, CString};
+use std::sync::{Mutex, OnceLock};
+
+use inkwell::module::Module;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{
+    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
+};
+use inkwell::OptimizationLevel;
+use llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
+use llvm_sys::orc2::lljit::{
+    LLVMOrcCreateLLJIT, LLVMOrcLLJITAddObjectFile, LLVMOrcLLJITGetGlobalPrefix,
+    LLVMOrcLLJITGetMainJITDylib, LLVMOrcLLJITLookup, LLVMOrcLLJITRef,
+};
+use llvm_sys::orc2::{
+    LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess, LLVMOrcJITDylibAddGenerator,
+};
+
+use crate::error::{CompileError, Result};
+
+/// The host target: CPU name and features, part of every kernel's cache key.
+pub struct Host {
+    pub cpu: String,
+    pub features: String,
+    pub triple: String,
+}
+
+struct Jit(LLVMOrcLLJITRef);
+// SAFETY: LLJIT is internally synchronized for adding objects and lookups; we also
+// serialize both behind a mutex.
+unsafe impl Send for Jit {}
+
+static INIT: OnceLock<std::result::Result<Host, String>> = OnceLock::new();
+static JIT: OnceLock<std::result::Result<Mutex<Jit>, String>> = OnceLock::new();
+
+fn take_error(err: LLVMErrorRef) -> Result<()> {
+    if err.is_null() {
+        return Ok(());
+    }
+    // SAFETY: a non-null LLVMErrorRef is consumed by LLVMGetErrorMessage.
+    unsafe {
+        let msg = LLVMGetErrorMessage(err);
+        let text = CStr::from_ptr(msg).to_string_lossy().into_owned();
+        LLVMDisposeErrorMessage(msg);
+        Err(CompileError::Llvm(text))
+    }
+}
+
+/// Initialises LLVM's native target once.
+pub fn host() -> Result<&'static Host> {
+    INIT.get_or_init(|| {
+        Target::initialize_native(&InitializationConfig::default())?;
+        Ok(Host {
+            cpu: TargetMachine::get_host_cpu_name().to_string(),
+            features: TargetMachine::get_host_cpu_features().to_string(),
+            triple: TargetMachine::get_default_triple()
+                .as_str()
+                .to_string_lossy()
+                .into_owned(),
+        })
+    })
+    .as_ref()
+    .map_err(|e| CompileError::Llvm(e.clone()))
+}
+
+pub fn target_machine() -> Result<TargetMachine> {
+    let h = host()?;
+    let triple = TargetMachine::get_default_triple();
+    let target = Target::from_triple(&triple).map_err(|e| CompileError::Llvm(e.to_string()))?;
+    target
+        .create_target_machine(
+            &triple,
+            &h.cpu,
+            &h.features,
+            OptimizationLevel::Aggressive,
+            RelocMode::PIC,
+            CodeModel::Default,
+        )
+        .ok_or_else(|| CompileError::Llvm("cannot create a target machine for the host".into()))
+}
+
+/// Verifies, optimizes (O3) and returns the object code of `module`.
+pub fn optimize(module: &Module<'_>, tm: &TargetMachine) -> Result<()> {
+    module.set_triple(&tm.get_triple());
+    module.set_data_layout(&tm.get_target_data().get_data_layout());
+    module
+        .verify()
+        .map_err(|e| CompileError::Llvm(format!("invalid IR: {}", e.to_string())))?;
+    module
+        .run_passes("default<O3>", tm, PassBuilderOptions::create())
+        .map_err(|e| CompileError::Llvm(e.to_string()))
+}
+
+fn jit() -> Result<&'static Mutex<Jit>> {
+    JIT.get_or_init(|| {
+        host().map_err(|e| e.to_string())?;
+        let mut j: LLVMOrcLLJITRef = std::ptr::null_mut();
+        // SAFETY: plain C API calls; a null builder means defaults (host target).
+        unsafe {
+            take_error(LLVMOrcCreateLLJIT(&mut j, std::ptr::null_mut()))
+                .map_err(|e| e.to_string())?;
+            let mut generator = std::ptr::null_mut();
+            let prefix = LLVMOrcLLJITGetGlobalPrefix(j);
+            take_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+                &mut generator,
+                prefix,
+                None,
+                std::ptr::null_mut(),
+            ))
+            .map_err(|e| e.to_string())?;
+            LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j), generator);
+        }
+        Ok(Mutex::new(Jit(j)))
+    })
+    .as_ref()
+    .map_err(|e| CompileError::Llvm(e.clone()))
+}
+
+/// Emits `module` as an object, links it into the process JIT and returns the address
+/// of `symbol`. Kernels are never unloaded (they are small and cached for the process).
+pub fn link(module: &Module<'_>, tm: &TargetMachine, symbol: &str) -> Result<usize> {
+    let obj = tm
+        .write_to_memory_buffer(module, FileType::Object)
+        .map_err(|e| CompileError::Llvm(e.to_string()))?;
+    let j = jit()?.lock().unwrap_or_else(|e| e.into_inner());
+    let name = CString::new(symbol).unwrap();
+    let mut addr = 0u64;
+    // SAFETY: the JIT takes ownership of the memory buffer.
+    unsafe {
+        let buf = obj.as_mut_ptr();
+        std::mem::forget(obj);
+        take_error(LLVMOrcLLJITAddObjectFile(
+            j.0,
+            LLVMOrcLLJITGetMainJITDylib(j.0),
+            buf,
+        ))?;
+        take_error(LLVMOrcLLJITLookup(j.0, &mut addr, name.as_ptr()))?;
+    }
+    Ok(addr as usize)
+}

@@ -1,0 +1,262 @@
+//! Stage 5b: the element loop around the mapped function, and the compile driver.
+//!
+//! `kernel(in, stride, tags, vals, n, caps)` reads `n` raw 8-byte inputs (`stride` in
+//! elements), calls the root instance for each and writes one tag byte and 8 value bytes
+//! per element. The root is inlined, so a straight-line body vectorizes.
+
+use inkwell::context::Context;
+use inkwell::module::Linkage;
+use inkwell::values::BasicValue;
+use inkwell::{AddressSpace, IntPredicate};
+
+use crate::engine;
+use crate::error::{CompileError, Loc, Result};
+use crate::lower::{Instances, Unit};
+use crate::parse::{self, CaptureTy, Program};
+use crate::types::Ty;
+
+/// The input lane of a kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    Int64,
+    /// int64 lane whose elements are Python bools.
+    Bool,
+    Float64,
+}
+
+impl Lane {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Int64 => "int64",
+            Lane::Bool => "bool",
+            Lane::Float64 => "float64",
+        }
+    }
+    fn ty(self) -> Ty {
+        match self {
+            Lane::Int64 => Ty::Int,
+            Lane::Bool => Ty::Bool,
+            Lane::Float64 => Ty::Float,
+        }
+    }
+}
+
+pub type KernelFn = unsafe extern "C" fn(*const u8, i64, *mut u8, *mut u64, i64, *const u64);
+
+/// A compiled kernel and its text forms.
+pub struct Kernel {
+    pub hash: String,
+    pub lane: Lane,
+    pub captures: Vec<CaptureTy>,
+    pub typed_ir: String,
+    pub llvm_ir: String,
+    pub optimized_ir: String,
+    pub compile_ms: f64,
+    f: KernelFn,
+}
+
+impl Kernel {
+    /// Runs the kernel over `n` elements.
+    ///
+    /// # Safety
+    /// `input` holds `n` elements at `stride` (in 8-byte elements); `tags` and `vals` hold
+    /// `n` slots; `caps` holds one 8-byte value per capture.
+    pub unsafe fn run(
+        &self,
+        input: *const u8,
+        stride: i64,
+        tags: *mut u8,
+        vals: *mut u64,
+        n: usize,
+        caps: *const u64,
+    ) {
+        (self.f)(input, stride, tags, vals, n as i64, caps)
+    }
+}
+
+/// Everything that determines the machine code, hashed: the kernel's identity.
+pub fn cache_key(text: &str, lane: Lane) -> Result<String> {
+    let h = engine::host()?;
+    let mut hasher = blake3::Hasher::new();
+    for part in [
+        text,
+        lane.name(),
+        env!("CARGO_PKG_VERSION"),
+        "llvm-19",
+        &h.triple,
+        &h.cpu,
+        &h.features,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update(&[0]);
+    }
+    Ok(hasher.finalize().to_hex()[..16].to_string())
+}
+
+const MAX_ROUNDS: usize = 6;
+
+/// Parses, types and lowers `text` for `lane` (no optimization): returns the module's
+/// typed IR and unoptimized LLVM IR. Used by `compile` and by the snapshot tests.
+pub fn lower_only(text: &str, lane: Lane) -> Result<(String, String)> {
+    let ctx = Context::create();
+    let prog = parse::parse(text)?;
+    let (typed, ir, _) = lower_rounds(&ctx, &prog, lane, "k")?;
+    Ok((typed, ir))
+}
+
+fn lower_rounds<'ctx>(
+    ctx: &'ctx Context,
+    prog: &Program,
+    lane: Lane,
+    prefix: &str,
+) -> Result<(String, String, inkwell::module::Module<'ctx>)> {
+    if let Some(reason) = &prog.funcs[0].refusal {
+        return Err(CompileError::Refused(reason.clone()));
+    }
+    if prog.funcs[0].argc != 1 {
+        return Err(CompileError::Refused(
+            "the mapped function must take exactly one argument".into(),
+        ));
+    }
+    let mut inst = Instances::default();
+    for _ in 0..MAX_ROUNDS {
+        let mut unit = Unit::new(ctx, prog, &mut inst, prefix);
+        let loc = Loc::default();
+        let (root, _) = unit.instance(0, vec![lane.ty()], true, loc)?;
+        if unit.incomplete {
+            continue;
+        }
+        emit_loop(&unit, root, lane, prefix);
+        let typed = unit.typed.clone();
+        let ir = unit.module.print_to_string().to_string();
+        return Ok((typed, ir, unit.module));
+    }
+    Err(CompileError::ty(
+        "could not infer the types (a recursive function whose result never reaches a base case?)",
+        Loc::default(),
+    ))
+}
+
+fn emit_loop<'ctx>(
+    unit: &Unit<'_, 'ctx>,
+    root: inkwell::values::FunctionValue<'ctx>,
+    lane: Lane,
+    prefix: &str,
+) {
+    let ctx = unit.ctx;
+    let (i8t, i64t, ptr) = (
+        ctx.i8_type(),
+        ctx.i64_type(),
+        ctx.ptr_type(AddressSpace::default()),
+    );
+    let fty = ctx.void_type().fn_type(
+        &[
+            ptr.into(),
+            i64t.into(),
+            ptr.into(),
+            ptr.into(),
+            i64t.into(),
+            ptr.into(),
+        ],
+        false,
+    );
+    let k = unit
+        .module
+        .add_function(&format!("{prefix}_kernel"), fty, Some(Linkage::External));
+    let noalias = inkwell::attributes::Attribute::get_named_enum_kind_id("noalias");
+    for i in [0u32, 2, 3, 5] {
+        k.add_attribute(
+            inkwell::attributes::AttributeLoc::Param(i),
+            ctx.create_enum_attribute(noalias, 0),
+        );
+    }
+    let always = inkwell::attributes::Attribute::get_named_enum_kind_id("alwaysinline");
+    root.add_attribute(
+        inkwell::attributes::AttributeLoc::Function,
+        ctx.create_enum_attribute(always, 0),
+    );
+    let b = ctx.create_builder();
+    let entry = ctx.append_basic_block(k, "entry");
+    let body = ctx.append_basic_block(k, "loop");
+    let exit = ctx.append_basic_block(k, "exit");
+    let p = |i| k.get_nth_param(i).unwrap();
+    let (inp, stride, tags, vals, n, caps) = (
+        p(0).into_pointer_value(),
+        p(1).into_int_value(),
+        p(2).into_pointer_value(),
+        p(3).into_pointer_value(),
+        p(4).into_int_value(),
+        p(5).into_pointer_value(),
+    );
+    b.position_at_end(entry);
+    let any = b
+        .build_int_compare(IntPredicate::SGT, n, i64t.const_zero(), "")
+        .unwrap();
+    b.build_conditional_branch(any, body, exit).unwrap();
+    b.position_at_end(body);
+    let i_phi = b.build_phi(i64t, "i").unwrap();
+    let i = i_phi.as_basic_value().into_int_value();
+    let off = b.build_int_mul(i, stride, "").unwrap();
+    // SAFETY (of the generated code): the driver guarantees the bounds.
+    let src = unsafe { b.build_in_bounds_gep(i64t, inp, &[off], "").unwrap() };
+    let load = b.build_load(i64t, src, "raw").unwrap();
+    load.as_instruction_value()
+        .unwrap()
+        .set_alignment(1)
+        .unwrap();
+    let raw = load.into_int_value();
+    let x: inkwell::values::BasicMetadataValueEnum = match lane {
+        Lane::Int64 => raw.into(),
+        Lane::Bool => b
+            .build_int_compare(IntPredicate::NE, raw, i64t.const_zero(), "")
+            .unwrap()
+            .into(),
+        Lane::Float64 => b.build_bit_cast(raw, ctx.f64_type(), "").unwrap().into(),
+    };
+    let r = match b
+        .build_call(root, &[x, caps.into()], "r")
+        .unwrap()
+        .try_as_basic_value()
+    {
+        inkwell::values::ValueKind::Basic(v) => v.into_struct_value(),
+        _ => unreachable!(),
+    };
+    let tag = b.build_extract_value(r, 0, "tag").unwrap();
+    let bits = b.build_extract_value(r, 1, "bits").unwrap();
+    let tp = unsafe { b.build_in_bounds_gep(i8t, tags, &[i], "").unwrap() };
+    b.build_store(tp, tag).unwrap();
+    let vp = unsafe { b.build_in_bounds_gep(i64t, vals, &[i], "").unwrap() };
+    b.build_store(vp, bits).unwrap();
+    let next = b.build_int_add(i, i64t.const_int(1, false), "").unwrap();
+    i_phi.add_incoming(&[(&i64t.const_zero(), entry), (&next, body)]);
+    let more = b.build_int_compare(IntPredicate::SLT, next, n, "").unwrap();
+    b.build_conditional_branch(more, body, exit).unwrap();
+    b.position_at_end(exit);
+    b.build_return(None).unwrap();
+}
+
+/// Compiles `text` for `lane` into a linked, callable kernel.
+pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
+    let t0 = std::time::Instant::now();
+    let hash = cache_key(text, lane)?;
+    let ctx = Context::create();
+    let prog = parse::parse(text)?;
+    let prefix = format!("gm_{hash}");
+    let (typed_ir, llvm_ir, module) = lower_rounds(&ctx, &prog, lane, &prefix)?;
+    let tm = engine::target_machine()?;
+    engine::optimize(&module, &tm)?;
+    let optimized_ir = module.print_to_string().to_string();
+    let addr = engine::link(&module, &tm, &format!("{prefix}_kernel"))?;
+    // SAFETY: the symbol is the kernel emitted above, with this signature.
+    let f: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addr) };
+    Ok(Kernel {
+        hash,
+        lane,
+        captures: prog.funcs[0].captures.iter().map(|c| c.1).collect(),
+        typed_ir,
+        llvm_ir,
+        optimized_ir,
+        compile_ms: t0.elapsed().as_secs_f64() * 1e3,
+        f,
+    })
+}

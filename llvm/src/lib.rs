@@ -1,0 +1,19 @@
+//! gilmap's bytecode compiler (no PyO3): normalized CPython instructions → CFG → typed
+//! abstract interpretation → LLVM IR → O3 machine code for the host CPU → an element
+//! loop `kernel(in, stride, tags, vals, n, caps)`.
+//!
+//! Stages, each with a text form: [`parse`] (the gnb text, docs/JIT_TEXT_FORMAT.md),
+//! [`cfg`] (blocks), [`lower`] (typed IR dump + unoptimized LLVM IR), [`engine`]
+//! (optimized IR, linking), [`kernel`] (the element loop and the compile driver).
+
+pub mod cfg;
+pub mod engine;
+pub mod error;
+pub mod kernel;
+pub mod lower;
+pub mod parse;
+pub mod types;
+
+pub use error::{CompileError, Loc};
+pub use kernel::{compile, lower_only, Kernel, Lane};
+pub use lower::{TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE};

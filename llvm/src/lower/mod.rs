@@ -1,0 +1,729 @@
+//! Stage 4: typed abstract interpretation of one function instance, emitting LLVM IR.
+//!
+//! A function *instance* is a Python function compiled for one tuple of argument types.
+//! Blocks are visited in reverse post-order; each block's entry state (stack slots and
+//! locals) gets phis for its run-time values, typed by the join of the forward edges.
+//! Back edges must bring the same types. Checks that CPython would turn into an exception
+//! (division by zero, int64 overflow, math domain errors, anything not provably exact)
+//! are OR-ed into a per-block error flag and tested once before the block's terminator:
+//! a set flag returns `TAG_DEOPT`, and the driver re-evaluates that element in CPython.
+//! Straight-line bodies therefore stay branch-free and vectorize.
+
+mod calls;
+mod num;
+mod stack;
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::rc::Rc;
+
+use inkwell::basic_block::BasicBlock;
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::module::Module;
+use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum, StructType};
+use inkwell::values::{BasicValueEnum, FunctionValue, IntValue, PhiValue, PointerValue};
+use inkwell::IntPredicate;
+
+use crate::cfg::{self, Cfg};
+use crate::error::{CompileError, Loc, Result};
+use crate::parse::{CaptureTy, Function, Op, Program};
+use crate::types::{join, show, Ty};
+
+pub const TAG_INT: u64 = 1;
+pub const TAG_FLOAT: u64 = 2;
+pub const TAG_BOOL: u64 = 3;
+pub const TAG_NONE: u64 = 5;
+pub const TAG_DEOPT: u64 = 6;
+
+/// An abstract value during lowering.
+#[derive(Debug, Clone)]
+pub enum V<'ctx> {
+    Int(IntValue<'ctx>),
+    Float(inkwell::values::FloatValue<'ctx>),
+    Bool(IntValue<'ctx>),
+    Range {
+        iter: bool,
+        cur: IntValue<'ctx>,
+        stop: IntValue<'ctx>,
+        step: IntValue<'ctx>,
+    },
+    Static(Ty),
+}
+
+impl<'ctx> V<'ctx> {
+    pub fn ty(&self) -> Ty {
+        match self {
+            V::Int(_) => Ty::Int,
+            V::Float(_) => Ty::Float,
+            V::Bool(_) => Ty::Bool,
+            V::Range { iter, .. } => Ty::Range { iter: *iter },
+            V::Static(t) => t.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State<'ctx> {
+    pub stack: Vec<V<'ctx>>,
+    pub locals: Vec<V<'ctx>>,
+}
+
+impl<'ctx> State<'ctx> {
+    fn tys(&self) -> (Vec<Ty>, Vec<Ty>) {
+        (
+            self.stack.iter().map(V::ty).collect(),
+            self.locals.iter().map(V::ty).collect(),
+        )
+    }
+}
+
+type Tys = (Vec<Ty>, Vec<Ty>);
+/// `(function id, argument types, is the kernel root)`: the root also takes the captures.
+pub type InstKey = (u32, String, bool);
+
+/// What persists across rounds: the inferred return type of every instance.
+#[derive(Default)]
+pub struct Instances {
+    pub ret: HashMap<InstKey, Ty>,
+}
+
+/// One compilation round: a fresh LLVM module holding every instance reached from `f0`.
+pub struct Unit<'a, 'ctx> {
+    pub ctx: &'ctx Context,
+    pub module: Module<'ctx>,
+    pub prog: &'a Program,
+    pub inst: &'a mut Instances,
+    pub prefix: String,
+    declared: HashMap<InstKey, FunctionValue<'ctx>>,
+    /// A return type changed or a Bottom value was used: the round must be redone.
+    pub incomplete: bool,
+    pub typed: String,
+}
+
+impl<'a, 'ctx> Unit<'a, 'ctx> {
+    pub fn new(
+        ctx: &'ctx Context,
+        prog: &'a Program,
+        inst: &'a mut Instances,
+        prefix: &str,
+    ) -> Self {
+        Unit {
+            ctx,
+            module: ctx.create_module(prefix),
+            prog,
+            inst,
+            prefix: prefix.to_string(),
+            declared: HashMap::new(),
+            incomplete: false,
+            typed: String::new(),
+        }
+    }
+
+    pub fn ret_struct(&self) -> StructType<'ctx> {
+        self.ctx.struct_type(
+            &[self.ctx.i8_type().into(), self.ctx.i64_type().into()],
+            false,
+        )
+    }
+
+    pub fn llvm_type(&self, t: &Ty) -> Option<BasicTypeEnum<'ctx>> {
+        match t {
+            Ty::Int => Some(self.ctx.i64_type().into()),
+            Ty::Float => Some(self.ctx.f64_type().into()),
+            Ty::Bool => Some(self.ctx.bool_type().into()),
+            _ => None,
+        }
+    }
+
+    /// The LLVM function of instance `(id, args)`, compiling it on first use this round,
+    /// and its current return type (Bottom while a recursive instance is in progress).
+    pub fn instance(
+        &mut self,
+        id: u32,
+        args: Vec<Ty>,
+        root: bool,
+        loc: Loc,
+    ) -> Result<(FunctionValue<'ctx>, Ty)> {
+        let key: InstKey = (id, show(&args), root);
+        if let Some(f) = self.declared.get(&key) {
+            let ret = self.inst.ret.get(&key).cloned().unwrap_or(Ty::Bottom);
+            return Ok((*f, ret));
+        }
+        let func = self
+            .prog
+            .funcs
+            .get(id as usize)
+            .cloned()
+            .ok_or_else(|| CompileError::ty(format!("unknown function id {id}"), loc))?;
+        if let Some(reason) = &func.refusal {
+            return Err(if id == 0 {
+                CompileError::Refused(reason.clone())
+            } else {
+                CompileError::ty(
+                    format!("cannot compile the called function {}: {reason}", func.name),
+                    loc,
+                )
+            });
+        }
+        if args.len() != func.argc as usize {
+            return Err(CompileError::ty(
+                format!(
+                    "{} takes {} arguments, called with {}",
+                    func.name,
+                    func.argc,
+                    args.len()
+                ),
+                loc,
+            ));
+        }
+        let mut params: Vec<BasicMetadataTypeEnum<'ctx>> = Vec::new();
+        for a in &args {
+            let t = self.llvm_type(a).ok_or_else(|| {
+                CompileError::ty(format!("cannot pass a {a} to {}", func.name), loc)
+            })?;
+            params.push(t.into());
+        }
+        if root {
+            params.push(self.ctx.ptr_type(inkwell::AddressSpace::default()).into());
+        }
+        let fn_ty = self.ret_struct().fn_type(&params, false);
+        let name = format!("{}_f{}_{}", self.prefix, id, self.declared.len());
+        let llfn = self
+            .module
+            .add_function(&name, fn_ty, Some(inkwell::module::Linkage::Internal));
+        self.declared.insert(key.clone(), llfn);
+        self.inst.ret.entry(key.clone()).or_insert(Ty::Bottom);
+        let ret = FnCompiler::new(self, func, llfn, args, root)?.run()?;
+        if self.inst.ret.get(&key) != Some(&ret) {
+            self.inst.ret.insert(key.clone(), ret.clone());
+            self.incomplete = true;
+        }
+        Ok((llfn, ret))
+    }
+}
+
+/// Compiles one instance.
+pub struct FnCompiler<'u, 'a, 'ctx> {
+    pub unit: &'u mut Unit<'a, 'ctx>,
+    pub f: Rc<Function>,
+    pub cfg: Cfg,
+    pub llfn: FunctionValue<'ctx>,
+    pub b: Builder<'ctx>,
+    args: Vec<Ty>,
+    /// The mapped function itself (takes the captures pointer; may return mixed types).
+    root: bool,
+    bbs: Vec<BasicBlock<'ctx>>,
+    observed: Vec<Option<Tys>>,
+    incoming: Vec<Vec<(BasicBlock<'ctx>, State<'ctx>)>>,
+    phis: Vec<Option<Vec<Vec<PhiValue<'ctx>>>>>,
+    assumed: Vec<Option<Tys>>,
+    err: Option<IntValue<'ctx>>,
+    err_bb: Option<BasicBlock<'ctx>>,
+    ret: Ty,
+    /// Index of the instruction being lowered (for error locations).
+    pub at: usize,
+}
+
+impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
+    fn new(
+        unit: &'u mut Unit<'a, 'ctx>,
+        f: Rc<Function>,
+        llfn: FunctionValue<'ctx>,
+        args: Vec<Ty>,
+        root: bool,
+    ) -> Result<Self> {
+        let cfg = cfg::build(&f)?;
+        let n = cfg.blocks.len();
+        let b = unit.ctx.create_builder();
+        Ok(FnCompiler {
+            unit,
+            f,
+            cfg,
+            llfn,
+            b,
+            args,
+            root,
+            bbs: Vec::new(),
+            observed: vec![None; n],
+            incoming: vec![Vec::new(); n],
+            phis: vec![None; n],
+            assumed: vec![None; n],
+            err: None,
+            err_bb: None,
+            ret: Ty::Bottom,
+            at: 0,
+        })
+    }
+
+    pub fn ctx(&self) -> &'ctx Context {
+        self.unit.ctx
+    }
+
+    pub fn loc(&self) -> Loc {
+        self.f.loc(self.at)
+    }
+
+    pub fn ty_err(&self, msg: impl Into<String>) -> CompileError {
+        CompileError::ty(msg, self.loc())
+    }
+
+    pub fn unsupported(&self, detail: impl Into<String>) -> CompileError {
+        CompileError::unsupported(self.f.instrs[self.at].op.name(), detail, self.loc())
+    }
+
+    fn local_name(&self, i: usize) -> String {
+        self.f
+            .locals
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("local{i}"))
+    }
+
+    fn run(mut self) -> Result<Ty> {
+        let ctx = self.ctx();
+        let entry = ctx.append_basic_block(self.llfn, "entry");
+        self.bbs = (0..self.cfg.blocks.len())
+            .map(|i| ctx.append_basic_block(self.llfn, &format!("bb{i}")))
+            .collect();
+        self.b.position_at_end(entry);
+        // Entry state: arguments, then unbound locals.
+        let mut locals = Vec::new();
+        for (i, t) in self.args.clone().iter().enumerate() {
+            let p = self.llfn.get_nth_param(i as u32).unwrap();
+            locals.push(match t {
+                Ty::Int => V::Int(p.into_int_value()),
+                Ty::Float => V::Float(p.into_float_value()),
+                Ty::Bool => V::Bool(p.into_int_value()),
+                other => V::Static(other.clone()),
+            });
+        }
+        let nlocals = (self.f.nlocals as usize)
+            .max(self.f.locals.len())
+            .max(locals.len());
+        locals.resize(nlocals, V::Static(Ty::Undef));
+        let st = State {
+            stack: Vec::new(),
+            locals,
+        };
+        let _ = writeln!(
+            self.unit.typed,
+            "fn {} f{}({}) {{",
+            self.f.name,
+            self.f.id,
+            self.args
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        self.edge(0, &st)?;
+        self.b.build_unconditional_branch(self.bbs[0]).unwrap();
+        for k in 0..self.cfg.rpo.len() {
+            let blk = self.cfg.rpo[k];
+            self.block(blk)?;
+        }
+        // Unreachable blocks (dead code after returns) get an `unreachable` terminator.
+        for (i, bb) in self.bbs.clone().into_iter().enumerate() {
+            if self.assumed[i].is_none() {
+                self.b.position_at_end(bb);
+                self.b.build_unreachable().unwrap();
+            }
+        }
+        let _ = writeln!(self.unit.typed, "}} -> {}", self.ret);
+        Ok(self.ret.clone())
+    }
+
+    /// Lowers one block.
+    fn block(&mut self, blk: usize) -> Result<()> {
+        let bb = self.bbs[blk];
+        self.b.position_at_end(bb);
+        self.at = self.cfg.blocks[blk].start;
+        let tys = self.observed[blk]
+            .clone()
+            .expect("forward predecessor seen first");
+        let mut st = self.make_phis(blk, &tys)?;
+        self.assumed[blk] = Some(tys.clone());
+        let (start, end) = (self.cfg.blocks[blk].start, self.cfg.blocks[blk].end);
+        let _ = writeln!(
+            self.unit.typed,
+            "  bb{blk} @{}: stack={} locals={}",
+            self.f.instrs[start].offset,
+            show(&tys.0),
+            self.show_locals(&tys.1)
+        );
+        self.err = None;
+        for i in start..end {
+            self.at = i;
+            let ins = self.f.instrs[i].clone();
+            let last = i + 1 == end;
+            let flow = self.step(&ins.op, &mut st)?;
+            let _ = writeln!(
+                self.unit.typed,
+                "    @{} L{} {} -> {}",
+                ins.offset,
+                ins.line,
+                op_text(&ins.op),
+                show(&st.stack.iter().map(V::ty).collect::<Vec<_>>())
+            );
+            match flow {
+                Flow::Next if last => {
+                    let succ = self.cfg.blocks[blk].succs[0];
+                    self.flush_err();
+                    self.edge(succ, &st)?;
+                    self.b.build_unconditional_branch(self.bbs[succ]).unwrap();
+                }
+                Flow::Next => {}
+                Flow::Done => return Ok(()),
+                Flow::Branch {
+                    cond,
+                    taken,
+                    not_taken,
+                } => {
+                    let succs = self.cfg.blocks[blk].succs.clone();
+                    self.flush_err();
+                    self.edge(succs[0], &not_taken)?;
+                    self.edge(succs[1], &taken)?;
+                    match cond {
+                        Cond::Dyn(c) => {
+                            self.b
+                                .build_conditional_branch(c, self.bbs[succs[1]], self.bbs[succs[0]])
+                                .unwrap();
+                        }
+                        Cond::Static(true) => {
+                            self.b
+                                .build_unconditional_branch(self.bbs[succs[1]])
+                                .unwrap();
+                        }
+                        Cond::Static(false) => {
+                            self.b
+                                .build_unconditional_branch(self.bbs[succs[0]])
+                                .unwrap();
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn show_locals(&self, tys: &[Ty]) -> String {
+        let parts: Vec<String> = tys
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t != Ty::Undef)
+            .map(|(i, t)| format!("{}:{t}", self.local_name(i)))
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    }
+
+    /// Phis for the run-time slots of `blk`'s entry state, filled from recorded edges.
+    fn make_phis(&mut self, blk: usize, tys: &Tys) -> Result<State<'ctx>> {
+        let mut slots: Vec<Vec<PhiValue<'ctx>>> = Vec::new();
+        let mut vals = Vec::new();
+        for t in tys.0.iter().chain(tys.1.iter()) {
+            let (v, phis) = self.phi_for(t);
+            vals.push(v);
+            slots.push(phis);
+        }
+        let incoming = std::mem::take(&mut self.incoming[blk]);
+        for (from, st) in &incoming {
+            self.add_incoming(&slots, *from, st);
+        }
+        self.phis[blk] = Some(slots);
+        let locals = vals.split_off(tys.0.len());
+        Ok(State {
+            stack: vals,
+            locals,
+        })
+    }
+
+    fn phi_for(&self, t: &Ty) -> (V<'ctx>, Vec<PhiValue<'ctx>>) {
+        let ctx = self.ctx();
+        let i64t = ctx.i64_type();
+        match t {
+            Ty::Int => {
+                let p = self.b.build_phi(i64t, "").unwrap();
+                (V::Int(p.as_basic_value().into_int_value()), vec![p])
+            }
+            Ty::Float => {
+                let p = self.b.build_phi(ctx.f64_type(), "").unwrap();
+                (V::Float(p.as_basic_value().into_float_value()), vec![p])
+            }
+            Ty::Bool => {
+                let p = self.b.build_phi(ctx.bool_type(), "").unwrap();
+                (V::Bool(p.as_basic_value().into_int_value()), vec![p])
+            }
+            Ty::Range { iter } => {
+                let ps: Vec<PhiValue<'ctx>> = (0..3)
+                    .map(|_| self.b.build_phi(i64t, "").unwrap())
+                    .collect();
+                let v = |k: usize| ps[k].as_basic_value().into_int_value();
+                (
+                    V::Range {
+                        iter: *iter,
+                        cur: v(0),
+                        stop: v(1),
+                        step: v(2),
+                    },
+                    ps,
+                )
+            }
+            other => (V::Static(other.clone()), Vec::new()),
+        }
+    }
+
+    fn add_incoming(
+        &mut self,
+        slots: &[Vec<PhiValue<'ctx>>],
+        from: BasicBlock<'ctx>,
+        st: &State<'ctx>,
+    ) {
+        for (phis, v) in slots.iter().zip(st.stack.iter().chain(st.locals.iter())) {
+            if phis.is_empty() {
+                continue; // a compile-time slot (or a local unbound on some path)
+            }
+            let vals: Vec<BasicValueEnum<'ctx>> = match v {
+                V::Int(x) | V::Bool(x) => vec![(*x).into()],
+                V::Float(x) => vec![(*x).into()],
+                V::Range {
+                    cur, stop, step, ..
+                } => vec![(*cur).into(), (*stop).into(), (*step).into()],
+                V::Static(_) => Vec::new(),
+            };
+            if vals.len() != phis.len()
+                || vals
+                    .iter()
+                    .zip(phis)
+                    .any(|(v, p)| v.get_type() != p.as_basic_value().get_type())
+            {
+                // A type that widened (Bottom) this round: the round is redone.
+                self.unit.incomplete = true;
+                continue;
+            }
+            for (p, v) in phis.iter().zip(vals) {
+                p.add_incoming(&[(&v, from)]);
+            }
+        }
+    }
+
+    /// Records the edge from the current insert block to `to` carrying `st`.
+    fn edge(&mut self, to: usize, st: &State<'ctx>) -> Result<()> {
+        let from = self.b.get_insert_block().unwrap();
+        let tys = st.tys();
+        let loc = self.loc();
+        let merged = match &self.observed[to] {
+            None => tys,
+            Some(old) => {
+                if old.0.len() != tys.0.len() {
+                    return Err(CompileError::ty(
+                        format!(
+                            "stack depth {} and {} meet at a join",
+                            old.0.len(),
+                            tys.0.len()
+                        ),
+                        loc,
+                    ));
+                }
+                let mut stack = Vec::new();
+                for (k, (a, b)) in old.0.iter().zip(&tys.0).enumerate() {
+                    stack.push(join(a, b, &format!("stack slot {k}"), loc)?);
+                }
+                let mut locals = Vec::new();
+                for (k, (a, b)) in old.1.iter().zip(&tys.1).enumerate() {
+                    // A local unbound on one path and never read afterwards is harmless:
+                    // keep it unbound, and refuse only when it is read (LOAD_FAST_CHECK).
+                    let t = match (a, b) {
+                        (Ty::Undef, _) | (_, Ty::Undef) => Ty::Undef,
+                        _ => join(a, b, &format!("variable {:?}", self.local_name(k)), loc)?,
+                    };
+                    locals.push(t);
+                }
+                (stack, locals)
+            }
+        };
+        if let Some(assumed) = self.assumed[to].clone() {
+            // A back edge: the loop header was already lowered with `assumed`.
+            if merged != assumed {
+                if merged.0.iter().chain(&merged.1).any(|t| *t == Ty::Bottom)
+                    || assumed.0.iter().chain(&assumed.1).any(|t| *t == Ty::Bottom)
+                {
+                    self.unit.incomplete = true;
+                } else {
+                    let diff = assumed
+                        .1
+                        .iter()
+                        .zip(&merged.1)
+                        .enumerate()
+                        .find(|(_, (a, b))| a != b)
+                        .map(|(k, (a, b))| {
+                            format!(
+                                "variable {:?} is {a} before the loop and {b} after an iteration",
+                                self.local_name(k)
+                            )
+                        })
+                        .unwrap_or_else(|| "a loop changes the type of a stack value".to_string());
+                    return Err(CompileError::ty(
+                        format!("{diff} (the JIT needs one type)"),
+                        loc,
+                    ));
+                }
+            }
+            let slots = self.phis[to].clone().unwrap();
+            self.add_incoming(&slots, from, st);
+        } else {
+            self.observed[to] = Some(merged);
+            self.incoming[to].push((from, st.clone()));
+        }
+        Ok(())
+    }
+
+    /// ORs a failure condition into the block's error flag.
+    pub fn check(&mut self, cond: IntValue<'ctx>) {
+        self.err = Some(match self.err {
+            None => cond,
+            Some(e) => self.b.build_or(e, cond, "err").unwrap(),
+        });
+    }
+
+    /// Branches to the deopt exit if the block's error flag is set.
+    pub fn flush_err(&mut self) {
+        if let Some(e) = self.err.take() {
+            let ok = self.ctx().append_basic_block(self.llfn, "ok");
+            let err_bb = self.err_block();
+            self.b.build_conditional_branch(e, err_bb, ok).unwrap();
+            self.b.position_at_end(ok);
+        }
+    }
+
+    fn err_block(&mut self) -> BasicBlock<'ctx> {
+        if let Some(bb) = self.err_bb {
+            return bb;
+        }
+        let here = self.b.get_insert_block().unwrap();
+        let bb = self.ctx().append_basic_block(self.llfn, "deopt");
+        self.b.position_at_end(bb);
+        let r = self.ret_value(TAG_DEOPT, self.ctx().i64_type().const_zero());
+        self.b.build_return(Some(&r)).unwrap();
+        self.b.position_at_end(here);
+        self.err_bb = Some(bb);
+        bb
+    }
+
+    fn ret_value(&self, tag: u64, bits: IntValue<'ctx>) -> BasicValueEnum<'ctx> {
+        let st = self.unit.ret_struct();
+        let tag = self.ctx().i8_type().const_int(tag, false);
+        let agg = self
+            .b
+            .build_insert_value(st.get_undef(), tag, 0, "")
+            .unwrap();
+        match self.b.build_insert_value(agg, bits, 1, "").unwrap() {
+            inkwell::values::AggregateValueEnum::StructValue(v) => v.into(),
+            inkwell::values::AggregateValueEnum::ArrayValue(v) => v.into(),
+        }
+    }
+
+    fn do_return(&mut self, v: V<'ctx>) -> Result<()> {
+        self.flush_err();
+        let i64t = self.ctx().i64_type();
+        let (tag, bits) = match &v {
+            V::Int(x) => (TAG_INT, *x),
+            V::Float(x) => (
+                TAG_FLOAT,
+                self.b
+                    .build_bit_cast(*x, i64t, "")
+                    .unwrap()
+                    .into_int_value(),
+            ),
+            V::Bool(x) => (TAG_BOOL, self.b.build_int_z_extend(*x, i64t, "").unwrap()),
+            V::Static(Ty::NoneT) => (TAG_NONE, i64t.const_zero()),
+            V::Static(Ty::Bottom) => {
+                self.unit.incomplete = true;
+                (TAG_DEOPT, i64t.const_zero())
+            }
+            other => {
+                return Err(self.ty_err(format!(
+                    "returns a {} (the JIT returns numbers)",
+                    other.ty()
+                )))
+            }
+        };
+        let t = v.ty();
+        if self.root {
+            // The mapped function may return different types on different paths: each
+            // return writes its own tag.
+            self.ret = if self.ret == Ty::Bottom || self.ret == t {
+                t
+            } else {
+                Ty::Unsupported("mixed".into())
+            };
+        } else {
+            self.ret = join(
+                &self.ret,
+                &t,
+                &format!("the return value of {}", self.f.name),
+                self.loc(),
+            )?;
+        }
+        let r = self.ret_value(tag, bits);
+        self.b.build_return(Some(&r)).unwrap();
+        Ok(())
+    }
+
+    /// Pointer to the captures array (the root instance only).
+    pub fn captures_ptr(&self) -> Option<PointerValue<'ctx>> {
+        if self.root {
+            self.llfn.get_last_param().map(|p| p.into_pointer_value())
+        } else {
+            None
+        }
+    }
+
+    pub fn capture_ty(&self, i: u32) -> Option<CaptureTy> {
+        self.f.captures.get(i as usize).map(|c| c.1)
+    }
+
+    pub fn i64c(&self, v: i64) -> IntValue<'ctx> {
+        self.ctx().i64_type().const_int(v as u64, true)
+    }
+
+    pub fn icmp(&self, p: IntPredicate, a: IntValue<'ctx>, b: IntValue<'ctx>) -> IntValue<'ctx> {
+        self.b.build_int_compare(p, a, b, "").unwrap()
+    }
+}
+
+/// What an instruction does to control flow.
+pub enum Flow<'ctx> {
+    Next,
+    /// The block ended (return).
+    Done,
+    Branch {
+        cond: Cond<'ctx>,
+        taken: State<'ctx>,
+        not_taken: State<'ctx>,
+    },
+}
+
+pub enum Cond<'ctx> {
+    Dyn(IntValue<'ctx>),
+    Static(bool),
+}
+
+fn op_text(op: &Op) -> String {
+    match op {
+        Op::LoadConst(c) => format!("LOAD_CONST {c:?}"),
+        Op::LoadGlobal(_, name) => format!("LOAD_GLOBAL {name}"),
+        Op::BinaryOp(s) | Op::CompareOp(s) => format!("{} {s}", op.name()),
+        Op::LoadFast(i) | Op::LoadFastCheck(i) | Op::StoreFast(i) | Op::LoadDeref(i) => {
+            format!("{} {i}", op.name())
+        }
+        Op::Call(n, kw) if kw.is_empty() => format!("CALL {n}"),
+        Op::Call(n, kw) => format!("CALL {n} kw={}", kw.join(",")),
+        Op::LoadAttr(a) => format!("LOAD_ATTR {a}"),
+        other => match other.target() {
+            Some(t) => format!("{} @{t}", other.name()),
+            None => other.name(),
+        },
+    }
+}

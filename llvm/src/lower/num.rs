@@ -1,0 +1,494 @@
+//! Numeric operators with CPython's semantics on int64/float64/bool.
+//!
+//! Anything CPython would raise for, or that int64 cannot represent exactly, sets the
+//! block's error flag (the element is then re-evaluated by CPython): division and modulo
+//! by zero, int overflow, negative shift counts, int/int true division beyond 2**53, mixed
+//! int/float comparison beyond 2**53, and float `**` whenever a special case is involved.
+
+use inkwell::intrinsics::Intrinsic;
+use inkwell::values::{FloatValue, IntValue};
+use inkwell::{FloatPredicate, IntPredicate};
+
+use super::{Cond, FnCompiler, V};
+use crate::error::Result;
+use crate::parse::Const;
+use crate::types::Ty;
+
+const EXACT_FLOAT_INT: i64 = 1 << 53;
+
+impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
+    /// `a OP b` with an `llvm.{s}{op}.with.overflow` intrinsic: (result, overflowed).
+    pub fn checked_int(
+        &self,
+        op: &str,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+    ) -> (IntValue<'ctx>, IntValue<'ctx>) {
+        let i64t = self.ctx().i64_type();
+        let f = Intrinsic::find(&format!("llvm.{op}.with.overflow"))
+            .and_then(|i| i.get_declaration(&self.unit.module, &[i64t.into()]))
+            .expect("overflow intrinsic");
+        let r = self
+            .call_value(f, &[a.into(), b.into()])
+            .into_struct_value();
+        let v = self
+            .b
+            .build_extract_value(r, 0, "")
+            .unwrap()
+            .into_int_value();
+        let o = self
+            .b
+            .build_extract_value(r, 1, "")
+            .unwrap()
+            .into_int_value();
+        (v, o)
+    }
+
+    /// Calls an LLVM intrinsic on f64 values.
+    pub fn fintrinsic(&self, name: &str, args: &[FloatValue<'ctx>]) -> FloatValue<'ctx> {
+        let f64t = self.ctx().f64_type();
+        let f = Intrinsic::find(name)
+            .and_then(|i| i.get_declaration(&self.unit.module, &[f64t.into()]))
+            .expect("float intrinsic");
+        let args: Vec<_> = args.iter().map(|a| (*a).into()).collect();
+        self.call_value(f, &args).into_float_value()
+    }
+
+    pub fn as_int(&self, v: &V<'ctx>) -> Option<IntValue<'ctx>> {
+        match v {
+            V::Int(x) => Some(*x),
+            V::Bool(x) => Some(
+                self.b
+                    .build_int_z_extend(*x, self.ctx().i64_type(), "")
+                    .unwrap(),
+            ),
+            _ => None,
+        }
+    }
+
+    pub fn as_float(&self, v: &V<'ctx>) -> Option<FloatValue<'ctx>> {
+        let f64t = self.ctx().f64_type();
+        match v {
+            V::Float(x) => Some(*x),
+            V::Int(x) => Some(self.b.build_signed_int_to_float(*x, f64t, "").unwrap()),
+            V::Bool(x) => Some(self.b.build_unsigned_int_to_float(*x, f64t, "").unwrap()),
+            _ => None,
+        }
+    }
+
+    pub fn fconst(&self, x: f64) -> FloatValue<'ctx> {
+        self.ctx().f64_type().const_float(x)
+    }
+
+    fn fcmp(&self, p: FloatPredicate, a: FloatValue<'ctx>, b: FloatValue<'ctx>) -> IntValue<'ctx> {
+        self.b.build_float_compare(p, a, b, "").unwrap()
+    }
+
+    fn or(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> IntValue<'ctx> {
+        self.b.build_or(a, b, "").unwrap()
+    }
+
+    fn and(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> IntValue<'ctx> {
+        self.b.build_and(a, b, "").unwrap()
+    }
+
+    fn sel_i(&self, c: IntValue<'ctx>, a: IntValue<'ctx>, b: IntValue<'ctx>) -> IntValue<'ctx> {
+        self.b.build_select(c, a, b, "").unwrap().into_int_value()
+    }
+
+    fn sel_f(
+        &self,
+        c: IntValue<'ctx>,
+        a: FloatValue<'ctx>,
+        b: FloatValue<'ctx>,
+    ) -> FloatValue<'ctx> {
+        self.b.build_select(c, a, b, "").unwrap().into_float_value()
+    }
+
+    /// True when `|x| > 2**53` (int → float conversion might not be exact).
+    fn beyond_exact(&self, x: IntValue<'ctx>) -> IntValue<'ctx> {
+        let hi = self.icmp(IntPredicate::SGT, x, self.i64c(EXACT_FLOAT_INT));
+        let lo = self.icmp(IntPredicate::SLT, x, self.i64c(-EXACT_FLOAT_INT));
+        self.or(hi, lo)
+    }
+
+    fn numeric(&self, v: &V<'ctx>, what: &str) -> Result<()> {
+        match v.ty() {
+            t if t.is_number() => Ok(()),
+            Ty::Bottom => Ok(()),
+            t => Err(self.unsupported(format!("{what} on a {t}"))),
+        }
+    }
+
+    pub fn binop(&mut self, sym: &str, a: V<'ctx>, b: V<'ctx>) -> Result<V<'ctx>> {
+        self.numeric(&a, &format!("`{sym}`"))?;
+        self.numeric(&b, &format!("`{sym}`"))?;
+        if a.ty() == Ty::Bottom || b.ty() == Ty::Bottom {
+            self.unit.incomplete = true;
+            return Ok(V::Static(Ty::Bottom));
+        }
+        let both_bool = matches!((&a, &b), (V::Bool(_), V::Bool(_)));
+        if both_bool && matches!(sym, "&" | "|" | "^") {
+            let (x, y) = (a_bool(&a), a_bool(&b));
+            let r = match sym {
+                "&" => self.b.build_and(x, y, "").unwrap(),
+                "|" => self.b.build_or(x, y, "").unwrap(),
+                _ => self.b.build_xor(x, y, "").unwrap(),
+            };
+            return Ok(V::Bool(r));
+        }
+        let any_float = matches!(a, V::Float(_)) || matches!(b, V::Float(_));
+        if any_float {
+            if matches!(sym, "&" | "|" | "^" | "<<" | ">>") {
+                return Err(self.unsupported(format!("`{sym}` on a float (TypeError in CPython)")));
+            }
+            let (x, y) = (self.as_float(&a).unwrap(), self.as_float(&b).unwrap());
+            return Ok(V::Float(self.float_op(sym, x, y)?));
+        }
+        let (x, y) = (self.as_int(&a).unwrap(), self.as_int(&b).unwrap());
+        if sym == "/" {
+            // int / int: CPython divides exactly-converted doubles when both fit in 53 bits.
+            let big = self.or(self.beyond_exact(x), self.beyond_exact(y));
+            let zero = self.icmp(IntPredicate::EQ, y, self.i64c(0));
+            self.check(self.or(big, zero));
+            let (fx, fy) = (
+                self.as_float(&V::Int(x)).unwrap(),
+                self.as_float(&V::Int(y)).unwrap(),
+            );
+            return Ok(V::Float(self.b.build_float_div(fx, fy, "").unwrap()));
+        }
+        if sym == "**" {
+            return self.int_pow(x, &b);
+        }
+        Ok(V::Int(self.int_op(sym, x, y)?))
+    }
+
+    fn int_op(
+        &mut self,
+        sym: &str,
+        x: IntValue<'ctx>,
+        y: IntValue<'ctx>,
+    ) -> Result<IntValue<'ctx>> {
+        let zero = self.i64c(0);
+        Ok(match sym {
+            "+" | "-" | "*" => {
+                let op = match sym {
+                    "+" => "sadd",
+                    "-" => "ssub",
+                    _ => "smul",
+                };
+                let (r, o) = self.checked_int(op, x, y);
+                self.check(o);
+                r
+            }
+            "//" | "%" => {
+                let y_zero = self.icmp(IntPredicate::EQ, y, zero);
+                let min = self.icmp(IntPredicate::EQ, x, self.i64c(i64::MIN));
+                let m1 = self.icmp(IntPredicate::EQ, y, self.i64c(-1));
+                let ovf = self.and(min, m1);
+                // A safe divisor keeps the (discarded) result defined.
+                let bad = self.or(y_zero, ovf);
+                let d = self.sel_i(bad, self.i64c(1), y);
+                let q = self.b.build_int_signed_div(x, d, "").unwrap();
+                let r = self.b.build_int_signed_rem(x, d, "").unwrap();
+                // Floor: adjust when the remainder is non-zero and its sign differs from d.
+                let rnz = self.icmp(IntPredicate::NE, r, zero);
+                let sx = self.b.build_xor(r, d, "").unwrap();
+                let neg = self.icmp(IntPredicate::SLT, sx, zero);
+                let adj = self.and(rnz, neg);
+                if sym == "//" {
+                    self.check(bad);
+                    let q1 = self.b.build_int_sub(q, self.i64c(1), "").unwrap();
+                    self.sel_i(adj, q1, q)
+                } else {
+                    self.check(y_zero); // MIN % -1 == 0: no overflow for %
+                    let r1 = self.b.build_int_add(r, d, "").unwrap();
+                    let r = self.sel_i(adj, r1, r);
+                    self.sel_i(ovf, zero, r)
+                }
+            }
+            "&" => self.b.build_and(x, y, "").unwrap(),
+            "|" => self.b.build_or(x, y, "").unwrap(),
+            "^" => self.b.build_xor(x, y, "").unwrap(),
+            "<<" => {
+                let neg = self.icmp(IntPredicate::SLT, y, zero);
+                let wide = self.icmp(IntPredicate::SGT, y, self.i64c(63));
+                let xnz = self.icmp(IntPredicate::NE, x, zero);
+                let s = self.sel_i(wide, zero, y);
+                let r = self.b.build_left_shift(x, s, "").unwrap();
+                let back = self.b.build_right_shift(r, s, true, "").unwrap();
+                let lost = self.icmp(IntPredicate::NE, back, x);
+                let too_wide = self.and(wide, xnz);
+                self.check(self.or(self.or(neg, too_wide), lost));
+                self.sel_i(wide, zero, r)
+            }
+            ">>" => {
+                let neg = self.icmp(IntPredicate::SLT, y, zero);
+                self.check(neg);
+                let s = self.sel_i(
+                    self.icmp(IntPredicate::SGT, y, self.i64c(63)),
+                    self.i64c(63),
+                    y,
+                );
+                self.b.build_right_shift(x, s, true, "").unwrap()
+            }
+            other => return Err(self.unsupported(format!("operator {other:?}"))),
+        })
+    }
+
+    /// `x ** e` for an int base: int result for a constant exponent >= 0 (square and
+    /// multiply, overflow checked), float for a constant negative exponent.
+    fn int_pow(&mut self, x: IntValue<'ctx>, e: &V<'ctx>) -> Result<V<'ctx>> {
+        let k = match e {
+            V::Int(c) | V::Bool(c) => c.get_sign_extended_constant(),
+            _ => None,
+        };
+        let Some(k) = k else {
+            return Err(self.unsupported(
+                "int ** a non-constant exponent (its result type depends on the sign)",
+            ));
+        };
+        if k < 0 {
+            let fx = self.as_float(&V::Int(x)).unwrap();
+            return Ok(V::Float(self.float_pow(fx, self.fconst(k as f64))));
+        }
+        let mut result = self.i64c(1);
+        let mut base = x;
+        let mut n = k as u64;
+        while n > 0 {
+            if n & 1 == 1 {
+                let (r, o) = self.checked_int("smul", result, base);
+                self.check(o);
+                result = r;
+            }
+            n >>= 1;
+            if n > 0 {
+                let (sq, o) = self.checked_int("smul", base, base);
+                self.check(o);
+                base = sq;
+            }
+        }
+        Ok(V::Int(result))
+    }
+
+    fn float_op(
+        &mut self,
+        sym: &str,
+        x: FloatValue<'ctx>,
+        y: FloatValue<'ctx>,
+    ) -> Result<FloatValue<'ctx>> {
+        let zero = self.fconst(0.0);
+        Ok(match sym {
+            "+" => self.b.build_float_add(x, y, "").unwrap(),
+            "-" => self.b.build_float_sub(x, y, "").unwrap(),
+            "*" => self.b.build_float_mul(x, y, "").unwrap(),
+            "/" => {
+                self.check(self.fcmp(FloatPredicate::OEQ, y, zero));
+                self.b.build_float_div(x, y, "").unwrap()
+            }
+            "//" | "%" => {
+                self.check(self.fcmp(FloatPredicate::OEQ, y, zero));
+                let (div, m) = self.float_divmod(x, y);
+                if sym == "//" {
+                    div
+                } else {
+                    m
+                }
+            }
+            "**" => self.float_pow(x, y),
+            other => return Err(self.unsupported(format!("operator {other:?} on floats"))),
+        })
+    }
+
+    /// CPython's `float_divmod` (Objects/floatobject.c), step by step.
+    fn float_divmod(
+        &mut self,
+        vx: FloatValue<'ctx>,
+        wx: FloatValue<'ctx>,
+    ) -> (FloatValue<'ctx>, FloatValue<'ctx>) {
+        let zero = self.fconst(0.0);
+        let m = self.b.build_float_rem(vx, wx, "").unwrap();
+        let sub = self.b.build_float_sub(vx, m, "").unwrap();
+        let div = self.b.build_float_div(sub, wx, "").unwrap();
+        let m_nz = self.fcmp(FloatPredicate::UNE, m, zero);
+        let w_neg = self.fcmp(FloatPredicate::OLT, wx, zero);
+        let m_neg = self.fcmp(FloatPredicate::OLT, m, zero);
+        let differ = self.b.build_xor(w_neg, m_neg, "").unwrap();
+        let adj = self.and(m_nz, differ);
+        let m_adj = self.b.build_float_add(m, wx, "").unwrap();
+        let d_adj = self.b.build_float_sub(div, self.fconst(1.0), "").unwrap();
+        let signed_zero = self.fintrinsic("llvm.copysign.f64", &[zero, wx]);
+        let m1 = self.sel_f(adj, m_adj, m);
+        let m_final = self.sel_f(m_nz, m1, signed_zero);
+        let div1 = self.sel_f(adj, d_adj, div);
+        // floordiv = floor(div), rounded up when div - floor(div) > 0.5; 0 keeps the sign.
+        let fl = self.fintrinsic("llvm.floor.f64", &[div1]);
+        let frac = self.b.build_float_sub(div1, fl, "").unwrap();
+        let up = self.fcmp(FloatPredicate::OGT, frac, self.fconst(0.5));
+        let fl1 = self.b.build_float_add(fl, self.fconst(1.0), "").unwrap();
+        let fd = self.sel_f(up, fl1, fl);
+        let q = self.b.build_float_div(vx, wx, "").unwrap();
+        let zero_div = self.fintrinsic("llvm.copysign.f64", &[zero, q]);
+        let d_nz = self.fcmp(FloatPredicate::UNE, div1, zero);
+        let fd_final = self.sel_f(d_nz, fd, zero_div);
+        (fd_final, m_final)
+    }
+
+    /// `x ** y` on floats, as CPython's `float_pow`: a negative base needs an integral
+    /// exponent (CPython computes `pow(-x, y)` and negates it for odd `y`); zero bases,
+    /// non-finite operands and non-finite results are left to CPython.
+    pub fn float_pow(&mut self, x: FloatValue<'ctx>, y: FloatValue<'ctx>) -> FloatValue<'ctx> {
+        let ax = self.fintrinsic("llvm.fabs.f64", &[x]);
+        let r0 = self.libm("pow", &[ax, y]);
+        let fin = |s: &Self, v| {
+            s.fcmp(
+                FloatPredicate::OLT,
+                s.fintrinsic("llvm.fabs.f64", &[v]),
+                s.fconst(f64::INFINITY),
+            )
+        };
+        let all_finite = self.and(self.and(fin(self, ax), fin(self, y)), fin(self, r0));
+        let zero = self.fconst(0.0);
+        let base_pos = self.fcmp(FloatPredicate::OGT, x, zero);
+        let base_neg = self.fcmp(FloatPredicate::OLT, x, zero);
+        let integral = self.fcmp(
+            FloatPredicate::OEQ,
+            self.fintrinsic("llvm.floor.f64", &[y]),
+            y,
+        );
+        let ok = self.and(all_finite, self.or(base_pos, self.and(base_neg, integral)));
+        self.check(self.b.build_not(ok, "").unwrap());
+        let odd = self.fcmp(
+            FloatPredicate::UNE,
+            self.b.build_float_rem(y, self.fconst(2.0), "").unwrap(),
+            zero,
+        );
+        let negate = self.and(base_neg, odd);
+        let neg_r = self.b.build_float_neg(r0, "").unwrap();
+        self.sel_f(negate, neg_r, r0)
+    }
+
+    pub fn compare(&mut self, sym: &str, a: &V<'ctx>, b: &V<'ctx>) -> Result<V<'ctx>> {
+        self.numeric(a, &format!("`{sym}`"))?;
+        self.numeric(b, &format!("`{sym}`"))?;
+        if a.ty() == Ty::Bottom || b.ty() == Ty::Bottom {
+            self.unit.incomplete = true;
+            return Ok(V::Static(Ty::Bottom));
+        }
+        let any_float = matches!(a, V::Float(_)) || matches!(b, V::Float(_));
+        if any_float {
+            // An int beyond 2**53 compares exactly in CPython: leave it to CPython.
+            for v in [a, b] {
+                if let Some(i) = match v {
+                    V::Int(i) => Some(*i),
+                    _ => None,
+                } {
+                    self.check(self.beyond_exact(i));
+                }
+            }
+            let (x, y) = (self.as_float(a).unwrap(), self.as_float(b).unwrap());
+            let p = match sym {
+                "<" => FloatPredicate::OLT,
+                "<=" => FloatPredicate::OLE,
+                "==" => FloatPredicate::OEQ,
+                "!=" => FloatPredicate::UNE,
+                ">" => FloatPredicate::OGT,
+                ">=" => FloatPredicate::OGE,
+                other => return Err(self.unsupported(format!("comparison {other:?}"))),
+            };
+            return Ok(V::Bool(self.fcmp(p, x, y)));
+        }
+        let (x, y) = (self.as_int(a).unwrap(), self.as_int(b).unwrap());
+        let p = match sym {
+            "<" => IntPredicate::SLT,
+            "<=" => IntPredicate::SLE,
+            "==" => IntPredicate::EQ,
+            "!=" => IntPredicate::NE,
+            ">" => IntPredicate::SGT,
+            ">=" => IntPredicate::SGE,
+            other => return Err(self.unsupported(format!("comparison {other:?}"))),
+        };
+        Ok(V::Bool(self.icmp(p, x, y)))
+    }
+
+    /// Truthiness, as `bool(v)`.
+    pub fn truth(&mut self, v: &V<'ctx>) -> Result<Cond<'ctx>> {
+        Ok(match v {
+            V::Bool(x) => Cond::Dyn(*x),
+            V::Int(x) => Cond::Dyn(self.icmp(IntPredicate::NE, *x, self.i64c(0))),
+            V::Float(x) => Cond::Dyn(self.fcmp(FloatPredicate::UNE, *x, self.fconst(0.0))),
+            V::Static(Ty::NoneT) => Cond::Static(false),
+            V::Static(Ty::Bottom) => {
+                self.unit.incomplete = true;
+                Cond::Static(false)
+            }
+            V::Static(Ty::Tuple(items)) => Cond::Static(!items.is_empty()),
+            other => return Err(self.unsupported(format!("truth value of a {}", other.ty()))),
+        })
+    }
+
+    pub fn negate(&mut self, v: V<'ctx>) -> Result<V<'ctx>> {
+        self.numeric(&v, "unary -")?;
+        Ok(match v {
+            V::Float(x) => V::Float(self.b.build_float_neg(x, "").unwrap()),
+            V::Static(_) => {
+                self.unit.incomplete = true;
+                v
+            }
+            other => {
+                let x = self.as_int(&other).unwrap();
+                let (r, o) = self.checked_int("ssub", self.i64c(0), x);
+                self.check(o);
+                V::Int(r)
+            }
+        })
+    }
+
+    pub fn invert(&mut self, v: V<'ctx>) -> Result<V<'ctx>> {
+        self.numeric(&v, "unary ~")?;
+        match &v {
+            V::Float(_) => Err(self.unsupported("~ on a float (TypeError in CPython)")),
+            V::Static(_) => Ok(v),
+            other => {
+                let x = self.as_int(other).unwrap();
+                Ok(V::Int(self.b.build_not(x, "").unwrap()))
+            }
+        }
+    }
+
+    pub fn positive(&mut self, v: V<'ctx>) -> Result<V<'ctx>> {
+        self.numeric(&v, "unary +")?;
+        Ok(match &v {
+            V::Bool(_) => V::Int(self.as_int(&v).unwrap()),
+            _ => v,
+        })
+    }
+
+    /// `x in (c1, c2, ...)` for a constant tuple of numbers.
+    pub fn contains(&mut self, x: &V<'ctx>, container: &V<'ctx>, negate: bool) -> Result<V<'ctx>> {
+        let Ty::Tuple(items) = container.ty() else {
+            return Err(self.unsupported(format!("`in` on a {}", container.ty())));
+        };
+        let mut acc = self.ctx().bool_type().const_zero();
+        for c in &items {
+            if !matches!(c, Const::Int(_) | Const::Float(_) | Const::Bool(_)) {
+                return Err(self.unsupported(format!("`in` on a tuple holding {c:?}")));
+            }
+            let cv = self.konst(c);
+            if let V::Bool(eq) = self.compare("==", x, &cv)? {
+                acc = self.or(acc, eq);
+            }
+        }
+        if negate {
+            acc = self.b.build_not(acc, "").unwrap();
+        }
+        Ok(V::Bool(acc))
+    }
+}
+
+fn a_bool<'ctx>(v: &V<'ctx>) -> IntValue<'ctx> {
+    match v {
+        V::Bool(x) => *x,
+        _ => unreachable!("checked by the caller"),
+    }
+}
