@@ -1,5 +1,7 @@
 # Shared helpers for the ci/ scripts (sourced, not run).
 PY_VERSIONS="${GILMAP_PY_VERSIONS:-3.12 3.13}"
+# llvm-sys links the static LLVM 19 of the Debian packages.
+export LLVM_SYS_191_PREFIX="${LLVM_SYS_191_PREFIX:-/usr/lib/llvm-19}"
 
 log() { printf '[gilmap] %s\n' "$*" >&2; }
 die() { printf '[gilmap] error: %s\n' "$*" >&2; exit 1; }

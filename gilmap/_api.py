@@ -11,6 +11,7 @@ from typing import Any
 from . import _data, _gilmap
 from ._router import LANES, Decision, Router
 from .backends import default_backends
+from .backends.jit import StaleDecision
 
 router = Router(default_backends())
 
@@ -39,11 +40,20 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
     t1 = time.perf_counter()
     if decision.backend is None:
         raise ValueError(f"gilmap.map cannot run {_func_name(func)}: {decision.reason}")
-    backend = router.backend(decision.backend)
     kind = _data.output_kind(inp)
     outcome = "ok"
     try:
-        results = [backend.run(decision, col, kind) for col in inp.columns]
+        try:
+            results = _run(decision, func, inp, kind)
+        except StaleDecision:
+            # A global or closure value baked into the kernel changed: decide again.
+            router.forget(func)
+            decision = router.decide(func, inp.lane)
+            if decision.backend is None:
+                raise ValueError(
+                    f"gilmap.map cannot run {_func_name(func)}: {decision.reason}"
+                ) from None
+            results = _run(decision, func, inp, kind)
         return _data.build_output(inp, results)
     except BaseException as exc:
         outcome = type(exc).__name__
@@ -51,17 +61,25 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
     finally:
         if _debug_enabled(debug):
             t2 = time.perf_counter()
+            compile_ms = getattr(decision.payload, "compile_ms", 0.0) if t1 - t0 > 1e-3 else 0.0
             print(
                 f"gilmap: backend={decision.backend} lane={inp.lane} n={inp.length} "
                 f"container={inp.container} prepare={1e3 * (t1 - t0):.3f}ms "
-                f"compile=0.000ms run={1e3 * (t2 - t1):.3f}ms outcome={outcome} "
+                f"compile={compile_ms:.3f}ms run={1e3 * (t2 - t1):.3f}ms outcome={outcome} "
                 f"func={_func_name(func)} reason={decision.reason!r}",
                 file=sys.stderr,
             )
 
 
+def _run(decision: Decision, func: Any, inp: _data.Input, kind: str) -> list[Any]:
+    backend = router.backend(decision.backend)
+    return [backend.run(decision, col, kind, func) for col in inp.columns]
+
+
 def _lane_of(dtype: Any) -> str:
-    if dtype in (int, bool):
+    if dtype is bool:
+        return "bool"
+    if dtype is int:
         return "int64"
     if dtype is float:
         return "float64"
@@ -85,12 +103,19 @@ def _lane_of(dtype: Any) -> str:
 
 
 def _describe(decision: Decision) -> dict[str, Any]:
-    return {
+    out = {
         "backend": decision.backend,
         "reason": decision.reason,
         "has_fast_path": decision.has_fast_path,
         "rejected": dict(decision.rejected),
     }
+    kernel = getattr(decision.payload, "kernel", None)
+    if kernel is not None:
+        out["kernel_hash"] = kernel.hash
+        out["typed_ir"] = kernel.typed_ir
+        out["llvm_ir"] = kernel.optimized_ir
+        out["compile_ms"] = kernel.compile_ms
+    return out
 
 
 def explain(func: Any, *, dtype: Any = None) -> dict[str, Any]:

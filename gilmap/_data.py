@@ -25,7 +25,7 @@ class Input:
 
     container: str  # "list" | "numpy" | "numpy-object" | "arrow" | "chunked"
     columns: list[_gilmap.Column]
-    lane: str  # "int64" | "float64" (the lane of the whole input)
+    lane: str  # "int64" | "float64" | "bool" (the lane of the whole input)
     length: int
 
 
@@ -52,7 +52,11 @@ def _is_arrow(data: Any) -> str | None:
 
 
 def _whole_lane(columns: list[_gilmap.Column]) -> str:
-    return "float64" if any(c.lane == "float64" for c in columns) else "int64"
+    if any(c.lane == "float64" for c in columns):
+        return "float64"
+    if columns and all(c.is_bool for c in columns):
+        return "bool"
+    return "int64"
 
 
 def ingest(data: Any) -> Input:
@@ -60,7 +64,7 @@ def ingest(data: Any) -> Input:
     kind = _is_arrow(data)
     if kind == "arrow":
         col = _arrow_column(data, 0)
-        return Input("arrow", [col], col.lane, len(data))
+        return Input("arrow", [col], _whole_lane([col]), len(data))
     if kind == "chunked":
         cols, base = [], 0
         for chunk in data.chunks:
@@ -76,7 +80,7 @@ def ingest(data: Any) -> Input:
         )
     seq = data if isinstance(data, (list, tuple)) else list(data)
     col = _gilmap.Column.from_sequence(seq)
-    return Input("list", [col], col.lane, len(seq))
+    return Input("list", [col], _whole_lane([col]), len(seq))
 
 
 def _numpy_input(arr: Any) -> Input:
@@ -87,7 +91,7 @@ def _numpy_input(arr: Any) -> Input:
     k = arr.dtype.kind
     if k == "O":
         col = _gilmap.Column.from_sequence(arr.tolist())
-        return Input("numpy-object", [col], col.lane, len(arr))
+        return Input("numpy-object", [col], _whole_lane([col]), len(arr))
     if k == "f" and arr.dtype.itemsize <= 8:
         lane, target = "float64", np.float64
     elif k in "iu":
@@ -106,8 +110,10 @@ def _numpy_input(arr: Any) -> Input:
         )
     if arr.dtype != np.dtype(target) or not arr.dtype.isnative:
         arr = arr.astype(target)
+    if arr.strides[0] % 8 or not arr.flags.aligned:
+        arr = np.ascontiguousarray(arr)
     col = _gilmap.Column.from_buffer(arr, lane)
-    return Input("numpy", [col], col.lane, len(arr))
+    return Input("numpy", [col], _whole_lane([col]), len(arr))
 
 
 def _arrow_column(arr: Any, base: int) -> _gilmap.Column:

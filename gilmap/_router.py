@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 LANES = ("int64", "float64")
+#: Lanes a decision can be made for ("bool": int64 data whose elements are Python bools).
+ALL_LANES = (*LANES, "bool")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Backend(Protocol):
 
     def detect(self, func: Any, lane: str) -> Verdict: ...
 
-    def run(self, decision: Decision, column: Any, output: str) -> Any: ...
+    def run(self, decision: Decision, column: Any, output: str, func: Any) -> Any: ...
 
 
 class Router:
@@ -85,6 +87,13 @@ class Router:
             rejected[b.name] = verdict.reason
         last = next(reversed(rejected.values()), "no backend is available")
         return Decision(None, last, lane, None, False, rejected)
+
+    def forget(self, func: Any) -> None:
+        """Drops the cached decisions for ``func`` (a baked-in value changed)."""
+        try:
+            self._cache.pop(func, None)
+        except TypeError:
+            pass
 
     def clear(self) -> None:
         self._cache = weakref.WeakKeyDictionary()

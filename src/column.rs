@@ -72,6 +72,12 @@ impl ColumnView {
         }
     }
 
+    /// Address of element `start` and the stride in 8-byte elements (for kernels).
+    pub fn raw_ptr(&self, start: usize) -> (*const u8, i64) {
+        // SAFETY: start <= len; the stride comes from the owning buffer.
+        (unsafe { self.data.offset(self.stride * start as isize) }, (self.stride / 8) as i64)
+    }
+
     pub fn has_nulls(&self) -> bool {
         !self.validity.is_null()
     }
@@ -255,7 +261,11 @@ pub fn column_from_buffer(obj: &Bound<'_, PyAny>, lane: Lane) -> Result<Column> 
         Lane::Float64 => &["d", "<d", "=d", "@d"],
         Lane::Int64 | Lane::Bool => &["l", "q", "<l", "<q", "=l", "=q", "@l", "@q"],
     };
-    if buf.dimensions() != 1 || buf.item_size() != 8 || !want.contains(&fmt.as_str()) {
+    if buf.dimensions() != 1
+        || buf.item_size() != 8
+        || !want.contains(&fmt.as_str())
+        || buf.strides()[0] % 8 != 0
+    {
         return Err(PyErr::new::<pyo3::exceptions::PyTypeError, _>(format!(
             "gilmap internal: expected a 1-D {} buffer, got format {fmt:?} with {} dimensions",
             lane.name(),

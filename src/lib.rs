@@ -8,6 +8,7 @@
 
 pub mod column;
 pub mod error;
+pub mod jit;
 pub mod output;
 pub mod parallel;
 pub mod pool;
@@ -139,6 +140,10 @@ fn check_lane(lane: &str) -> PyResult<String> {
 #[pymodule]
 fn _gilmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Column>()?;
+    m.add_class::<jit::JitKernel>()?;
+    m.add("JitRefused", m.py().get_type::<jit::JitRefused>())?;
+    m.add_function(wrap_pyfunction!(jit::jit_compile, m)?)?;
+    m.add_function(wrap_pyfunction!(jit::jit_map, m)?)?;
     m.add_function(wrap_pyfunction!(subinterp_map, m)?)?;
     m.add_function(wrap_pyfunction!(pool_last_stats, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown_workers, m)?)?;

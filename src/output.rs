@@ -21,12 +21,17 @@ pub const TAG_FLOAT: u8 = 2;
 pub const TAG_BOOL: u8 = 3;
 /// An int outside int64; its decimal text is in `Results::bigs`.
 pub const TAG_BIG: u8 = 4;
+/// `None` (a list output keeps it; an array output refuses it).
+pub const TAG_NONE: u8 = 5;
+/// Any other object CPython returned for the element (list output only), in `objs`.
+pub const TAG_OBJ: u8 = 7;
 
 /// Per-element results, written concurrently at disjoint indices.
 pub struct Results {
     tags: UnsafeCell<Vec<u8>>,
     vals: UnsafeCell<Vec<u64>>,
     bigs: Mutex<Vec<(usize, String)>>,
+    objs: Mutex<Vec<(usize, Py<PyAny>)>>,
 }
 
 // SAFETY: every index is written by exactly one worker (the chunk dispenser hands out
@@ -40,7 +45,49 @@ impl Results {
             tags: UnsafeCell::new(vec![TAG_NULL; n]),
             vals: UnsafeCell::new(vec![0; n]),
             bigs: Mutex::new(Vec::new()),
+            objs: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Raw pointers to the tag and value arrays, for a kernel writing them in place.
+    pub fn raw_parts(&self) -> (*mut u8, *mut u64) {
+        // SAFETY: the vectors are never resized after `new`.
+        unsafe { ((*self.tags.get()).as_mut_ptr(), (*self.vals.get()).as_mut_ptr()) }
+    }
+
+    /// The tag of element `i` (no writer may be running).
+    pub fn tag(&self, i: usize) -> u8 {
+        // SAFETY: read after every writer finished.
+        unsafe { (&*self.tags.get())[i] }
+    }
+
+    /// Stores a result CPython produced for element `i`, by its type.
+    pub fn store_object(&self, py: Python<'_>, i: usize, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+        let p = obj.as_ptr();
+        // SAFETY: the GIL is held; single writer.
+        unsafe {
+            if ffi::PyBool_Check(p) != 0 {
+                self.set(i, TAG_BOOL, (p == ffi::Py_True()) as u64);
+            } else if ffi::PyLong_Check(p) != 0 {
+                let mut overflow = 0;
+                let v = ffi::PyLong_AsLongLongAndOverflow(p, &mut overflow);
+                if overflow != 0 {
+                    self.set_big(i, obj.str()?.to_string());
+                } else if v == -1 && !ffi::PyErr_Occurred().is_null() {
+                    return Err(PyErr::fetch(py));
+                } else {
+                    self.set(i, TAG_INT, v as u64);
+                }
+            } else if ffi::PyFloat_Check(p) != 0 {
+                self.set(i, TAG_FLOAT, ffi::PyFloat_AS_DOUBLE(p).to_bits());
+            } else if p == ffi::Py_None() {
+                self.set(i, TAG_NONE, 0);
+            } else {
+                self.set(i, TAG_OBJ, 0);
+                self.objs.lock().unwrap().push((i, obj.clone().unbind()));
+            }
+        }
+        Ok(())
     }
 
     /// Stores element `i`'s result.
@@ -62,6 +109,7 @@ impl Results {
             tags: UnsafeCell::new(std::mem::take(&mut *self.tags.get())),
             vals: UnsafeCell::new(std::mem::take(&mut *self.vals.get())),
             bigs: Mutex::new(std::mem::take(&mut *self.bigs.lock().unwrap())),
+            objs: Mutex::new(std::mem::take(&mut *self.objs.lock().unwrap())),
         }
     }
 
@@ -86,6 +134,7 @@ impl Results {
     /// A Python list: each element with the type `func` returned, `None` at null slots.
     pub fn to_list<'py>(mut self, py: Python<'py>) -> Result<Bound<'py, PyList>> {
         let bigs: Vec<(usize, String)> = std::mem::take(&mut *self.bigs.lock().unwrap());
+        let objs: Vec<(usize, Py<PyAny>)> = std::mem::take(&mut *self.objs.lock().unwrap());
         let (tags, vals) = self.parts();
         let n = tags.len();
         // SAFETY: PyList_New(n) then PyList_SET_ITEM for every index before it escapes.
@@ -105,6 +154,10 @@ impl Results {
                         let text = &bigs.iter().find(|(j, _)| *j == i).expect("big int text").1;
                         let c = std::ffi::CString::new(text.as_str()).expect("decimal text");
                         ffi::PyLong_FromString(c.as_ptr(), std::ptr::null_mut(), 10)
+                    }
+                    TAG_OBJ => {
+                        let o = &objs.iter().find(|(j, _)| *j == i).expect("object result").1;
+                        ffi::Py_NewRef(o.as_ptr())
                     }
                     _ => ffi::Py_NewRef(ffi::Py_None()),
                 };
@@ -139,6 +192,17 @@ impl Results {
                         index: i,
                         value: self.big(i),
                     })
+                }
+                TAG_NONE | TAG_OBJ => {
+                    let type_name = if t == TAG_NONE {
+                        "NoneType".to_string()
+                    } else {
+                        self.objs.lock().unwrap().iter().find(|(j, _)| *j == i).map_or_else(
+                            || "object".to_string(),
+                            |(_, o)| Python::attach(|py| crate::error::type_name(o.bind(py))),
+                        )
+                    };
+                    return Err(GilmapError::NonNumberResult { index: i, type_name });
                 }
                 _ => nulls += 1,
             }

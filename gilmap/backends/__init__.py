@@ -1,13 +1,14 @@
 """The backends, in the router's priority order.
 
-The JIT, numba_native and arrow_kernel backends arrive in their own issues and slot in
-above ``subinterp`` (final order: numba_native → jit → arrow_kernel → subinterp).
+numba_native and arrow_kernel arrive in their own issue (final order: numba_native → jit
+→ arrow_kernel → subinterp).
 """
 
 from __future__ import annotations
 
+from .jit import JitBackend
 from .subinterp import SubinterpBackend
 
 
 def default_backends() -> list:
-    return [SubinterpBackend()]
+    return [JitBackend(), SubinterpBackend()]

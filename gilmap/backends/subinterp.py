@@ -61,7 +61,7 @@ class SubinterpBackend:
             (module, qualname),
         )
 
-    def run(self, decision: Decision, column: Any, output: str) -> Any:
+    def run(self, decision: Decision, column: Any, output: str, func: Any = None) -> Any:
         if free_threaded():
             raise RuntimeError(
                 "gilmap: the subinterp backend needs a GIL-enabled CPython build; this is a "

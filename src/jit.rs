@@ -1,0 +1,260 @@
+//! The `jit` backend's data path: compile (cached per kernel hash), run the kernel over
+//! Rayon chunks with the GIL released, then re-evaluate the elements the kernel flagged
+//! (`TAG_DEOPT`: an exception, an overflow, anything not provably exact) by calling the
+//! function in CPython, in index order, so the first failing element raises CPython's own
+//! exception and every other result is CPython's value.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+use gilmap_llvm::{Kernel, Lane as KLane, TAG_DEOPT};
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyAny;
+
+use crate::column::{Column, ColumnView, Lane};
+use crate::error::GilmapError;
+use crate::output::Results;
+use crate::parallel::{self, ParallelTask};
+
+create_exception!(_gilmap, JitRefused, PyValueError, "The JIT cannot compile this function (the message says why and where).");
+
+/// Elements below this run on the calling thread (no hand-off to the pool).
+const SERIAL_BELOW: usize = 8192;
+/// Elements per parallel task; Ctrl-C is honoured between tasks.
+const CHUNK: usize = 16384;
+
+static KERNELS: OnceLock<Mutex<HashMap<String, Arc<Kernel>>>> = OnceLock::new();
+
+/// A compiled kernel, as seen from Python.
+#[pyclass(module = "gilmap._gilmap", frozen, name = "JitKernel")]
+pub struct JitKernel {
+    pub kernel: Arc<Kernel>,
+}
+
+#[pymethods]
+impl JitKernel {
+    #[getter]
+    fn hash(&self) -> &str {
+        &self.kernel.hash
+    }
+    #[getter]
+    fn lane(&self) -> &'static str {
+        self.kernel.lane.name()
+    }
+    #[getter]
+    fn typed_ir(&self) -> &str {
+        &self.kernel.typed_ir
+    }
+    #[getter]
+    fn llvm_ir(&self) -> &str {
+        &self.kernel.llvm_ir
+    }
+    #[getter]
+    fn optimized_ir(&self) -> &str {
+        &self.kernel.optimized_ir
+    }
+    #[getter]
+    fn compile_ms(&self) -> f64 {
+        self.kernel.compile_ms
+    }
+    #[getter]
+    fn n_captures(&self) -> usize {
+        self.kernel.captures.len()
+    }
+}
+
+fn klane(lane: &str) -> PyResult<KLane> {
+    Ok(match lane {
+        "int64" => KLane::Int64,
+        "bool" => KLane::Bool,
+        "float64" => KLane::Float64,
+        other => return Err(PyValueError::new_err(format!("unknown lane {other:?}"))),
+    })
+}
+
+/// Compiles gnb `text` for `lane` ("int64", "bool", "float64"), or returns the cached
+/// kernel with the same hash. Raises `JitRefused` with the reason.
+#[pyfunction]
+pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKernel, bool)> {
+    let lane = klane(lane)?;
+    let key = gilmap_llvm::kernel::cache_key(text, lane).map_err(|e| JitRefused::new_err(e.to_string()))?;
+    let cache = KERNELS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(k) = cache.lock().unwrap().get(&key) {
+        return Ok((JitKernel { kernel: k.clone() }, true));
+    }
+    let text = text.to_string();
+    let kernel = py
+        .detach(move || gilmap_llvm::compile(&text, lane))
+        .map_err(|e| JitRefused::new_err(e.to_string()))?;
+    let kernel = Arc::new(kernel);
+    cache.lock().unwrap().insert(key, kernel.clone());
+    Ok((JitKernel { kernel }, false))
+}
+
+/// Raw pointers of one run, shareable with the pool threads (valid until the run ends).
+#[derive(Clone, Copy)]
+struct RunPtrs {
+    input: ColumnView,
+    tags: *mut u8,
+    vals: *mut u64,
+    caps: *const u64,
+}
+// SAFETY: each task writes a disjoint index range; the caller waits for every task.
+unsafe impl Send for RunPtrs {}
+unsafe impl Sync for RunPtrs {}
+
+impl RunPtrs {
+    /// # Safety
+    /// `[start, end)` is within the input and no other task runs it.
+    unsafe fn run(&self, k: &Kernel, start: usize, end: usize) {
+        let (base, stride) = self.input.raw_ptr(start);
+        k.run(base, stride, self.tags.add(start), self.vals.add(start), end - start, self.caps);
+    }
+}
+
+struct JitTask {
+    remaining: AtomicUsize,
+    cancelled: AtomicBool,
+    done: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl ParallelTask for JitTask {
+    fn wait_done(&self, timeout: Duration) -> bool {
+        let g = self.done.lock().unwrap();
+        let (g, _) = self.cv.wait_timeout_while(g, timeout, |d| !*d).unwrap();
+        *g
+    }
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+    fn take_error(&self) -> Option<GilmapError> {
+        None
+    }
+}
+
+impl JitTask {
+    fn finish_one(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            *self.done.lock().unwrap() = true;
+            self.cv.notify_all();
+        }
+    }
+}
+
+struct RayonPool {
+    pool: Arc<rayon::ThreadPool>,
+    pid: u32,
+}
+
+static RAYON: Mutex<Option<RayonPool>> = Mutex::new(None);
+
+/// The process's Rayon pool (`GILMAP_NUM_THREADS` threads), rebuilt after `fork()`.
+fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
+    let mut g = RAYON.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = g.as_ref() {
+        if p.pid == std::process::id() {
+            return Ok(p.pool.clone());
+        }
+        std::mem::forget(g.take()); // a forked child: the parent's threads do not exist
+    }
+    let n = crate::pool::configured_threads()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("gilmap-rayon-{i}"))
+        .build()
+        .map_err(|e| GilmapError::PoolStart(e.to_string()))?;
+    let pool = Arc::new(pool);
+    *g = Some(RayonPool {
+        pool: pool.clone(),
+        pid: std::process::id(),
+    });
+    Ok(pool)
+}
+
+/// Runs `kernel` over `column` and resolves deopts by calling `func`.
+///
+/// `captures` are the raw 8-byte values of the closure variables. `output` is "list",
+/// "array" or "arrow" as for `subinterp_map`.
+#[pyfunction]
+#[pyo3(signature = (kernel, column, captures, func, output))]
+pub fn jit_map<'py>(
+    py: Python<'py>,
+    kernel: &Bound<'py, JitKernel>,
+    column: &Bound<'py, Column>,
+    captures: Vec<u64>,
+    func: &Bound<'py, PyAny>,
+    output: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let k = kernel.get().kernel.clone();
+    if captures.len() != k.captures.len() {
+        return Err(PyValueError::new_err("capture count does not match the kernel"));
+    }
+    let view = column.get().view();
+    let n = view.len;
+    let results = Results::new(n);
+    let (tags, vals) = results.raw_parts();
+    let ptrs = RunPtrs {
+        input: view,
+        tags,
+        vals,
+        caps: captures.as_ptr(),
+    };
+    if n < SERIAL_BELOW {
+        // SAFETY: one run over the whole range on this thread.
+        unsafe { ptrs.run(&k, 0, n) };
+    } else {
+        let pool = py.detach(rayon_pool)?;
+        let nchunks = n.div_ceil(CHUNK);
+        let task = Arc::new(JitTask {
+            remaining: AtomicUsize::new(nchunks),
+            cancelled: AtomicBool::new(false),
+            done: Mutex::new(false),
+            cv: Condvar::new(),
+        });
+        for c in 0..nchunks {
+            let (t, k) = (task.clone(), k.clone());
+            pool.spawn(move || {
+                if !t.cancelled.load(Ordering::Relaxed) {
+                    let start = c * CHUNK;
+                    // SAFETY: chunk c is run by this task only; the caller waits.
+                    unsafe { ptrs.run(&k, start, (start + CHUNK).min(n)) };
+                }
+                t.finish_one();
+            });
+        }
+        parallel::wait(py, task.as_ref())?;
+    }
+    resolve(py, &results, &view, func)?;
+    Ok(match output {
+        "list" => results.to_list(py)?.into_any(),
+        other => results.to_array(py, view.lane, other == "arrow")?.into_any(),
+    })
+}
+
+/// Marks null input slots, and re-evaluates flagged elements with CPython in index order.
+fn resolve(py: Python<'_>, results: &Results, view: &ColumnView, func: &Bound<'_, PyAny>) -> PyResult<()> {
+    for i in 0..view.len {
+        if !view.is_valid(i) {
+            // SAFETY: single-threaded now.
+            unsafe { results.set(i, crate::output::TAG_NULL, 0) };
+            continue;
+        }
+        if results.tag(i) != TAG_DEOPT as u8 {
+            continue;
+        }
+        let raw = view.raw(i);
+        let arg = match view.lane {
+            Lane::Int64 => (raw as i64).into_pyobject(py)?.into_any(),
+            Lane::Bool => pyo3::types::PyBool::new(py, raw != 0).to_owned().into_any(),
+            Lane::Float64 => f64::from_bits(raw).into_pyobject(py)?.into_any(),
+        };
+        let r = func.call1((arg,))?;
+        results.store_object(py, i, &r)?;
+    }
+    Ok(())
+}
