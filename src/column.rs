@@ -75,7 +75,10 @@ impl ColumnView {
     /// Address of element `start` and the stride in 8-byte elements (for kernels).
     pub fn raw_ptr(&self, start: usize) -> (*const u8, i64) {
         // SAFETY: start <= len; the stride comes from the owning buffer.
-        (unsafe { self.data.offset(self.stride * start as isize) }, (self.stride / 8) as i64)
+        (
+            unsafe { self.data.offset(self.stride * start as isize) },
+            (self.stride / 8) as i64,
+        )
     }
 
     pub fn has_nulls(&self) -> bool {

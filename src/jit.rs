@@ -20,7 +20,12 @@ use crate::error::GilmapError;
 use crate::output::Results;
 use crate::parallel::{self, ParallelTask};
 
-create_exception!(_gilmap, JitRefused, PyValueError, "The JIT cannot compile this function (the message says why and where).");
+create_exception!(
+    _gilmap,
+    JitRefused,
+    PyValueError,
+    "The JIT cannot compile this function (the message says why and where)."
+);
 
 /// Elements below this run on the calling thread (no hand-off to the pool).
 const SERIAL_BELOW: usize = 8192;
@@ -81,7 +86,8 @@ fn klane(lane: &str) -> PyResult<KLane> {
 #[pyfunction]
 pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKernel, bool)> {
     let lane = klane(lane)?;
-    let key = gilmap_llvm::kernel::cache_key(text, lane).map_err(|e| JitRefused::new_err(e.to_string()))?;
+    let key = gilmap_llvm::kernel::cache_key(text, lane)
+        .map_err(|e| JitRefused::new_err(e.to_string()))?;
     let cache = KERNELS.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(k) = cache.lock().unwrap().get(&key) {
         return Ok((JitKernel { kernel: k.clone() }, true));
@@ -112,7 +118,14 @@ impl RunPtrs {
     /// `[start, end)` is within the input and no other task runs it.
     unsafe fn run(&self, k: &Kernel, start: usize, end: usize) {
         let (base, stride) = self.input.raw_ptr(start);
-        k.run(base, stride, self.tags.add(start), self.vals.add(start), end - start, self.caps);
+        k.run(
+            base,
+            stride,
+            self.tags.add(start),
+            self.vals.add(start),
+            end - start,
+            self.caps,
+        );
     }
 }
 
@@ -192,7 +205,9 @@ pub fn jit_map<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let k = kernel.get().kernel.clone();
     if captures.len() != k.captures.len() {
-        return Err(PyValueError::new_err("capture count does not match the kernel"));
+        return Err(PyValueError::new_err(
+            "capture count does not match the kernel",
+        ));
     }
     let view = column.get().view();
     let n = view.len;
@@ -232,12 +247,19 @@ pub fn jit_map<'py>(
     resolve(py, &results, &view, func)?;
     Ok(match output {
         "list" => results.to_list(py)?.into_any(),
-        other => results.to_array(py, view.lane, other == "arrow")?.into_any(),
+        other => results
+            .to_array(py, view.lane, other == "arrow")?
+            .into_any(),
     })
 }
 
 /// Marks null input slots, and re-evaluates flagged elements with CPython in index order.
-fn resolve(py: Python<'_>, results: &Results, view: &ColumnView, func: &Bound<'_, PyAny>) -> PyResult<()> {
+fn resolve(
+    py: Python<'_>,
+    results: &Results,
+    view: &ColumnView,
+    func: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     for i in 0..view.len {
         if !view.is_valid(i) {
             // SAFETY: single-threaded now.

@@ -52,7 +52,12 @@ impl Results {
     /// Raw pointers to the tag and value arrays, for a kernel writing them in place.
     pub fn raw_parts(&self) -> (*mut u8, *mut u64) {
         // SAFETY: the vectors are never resized after `new`.
-        unsafe { ((*self.tags.get()).as_mut_ptr(), (*self.vals.get()).as_mut_ptr()) }
+        unsafe {
+            (
+                (*self.tags.get()).as_mut_ptr(),
+                (*self.vals.get()).as_mut_ptr(),
+            )
+        }
     }
 
     /// The tag of element `i` (no writer may be running).
@@ -197,12 +202,20 @@ impl Results {
                     let type_name = if t == TAG_NONE {
                         "NoneType".to_string()
                     } else {
-                        self.objs.lock().unwrap().iter().find(|(j, _)| *j == i).map_or_else(
-                            || "object".to_string(),
-                            |(_, o)| Python::attach(|py| crate::error::type_name(o.bind(py))),
-                        )
+                        self.objs
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .find(|(j, _)| *j == i)
+                            .map_or_else(
+                                || "object".to_string(),
+                                |(_, o)| Python::attach(|py| crate::error::type_name(o.bind(py))),
+                            )
                     };
-                    return Err(GilmapError::NonNumberResult { index: i, type_name });
+                    return Err(GilmapError::NonNumberResult {
+                        index: i,
+                        type_name,
+                    });
                 }
                 _ => nulls += 1,
             }

@@ -3,7 +3,7 @@
 //! Leaders are the first instruction, every jump target and every instruction after a
 //! branch or return. Blocks are ordered by reverse post-order for the abstract
 //! interpretation, so every block except loop headers is visited after all of its
-//! predecessors.
+//! predecessors, and a loop's body before the code after the loop.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -102,7 +102,9 @@ pub fn build(f: &Function) -> Result<Cfg> {
     while let Some((b, k)) = stack.pop() {
         if k < blocks[b].succs.len() {
             stack.push((b, k + 1));
-            let s = blocks[b].succs[k];
+            // Successors in reverse (taken branch first), so a loop body comes before the
+            // loop's exit in reverse post-order and its back edge is seen first.
+            let s = blocks[b].succs[blocks[b].succs.len() - 1 - k];
             if !seen[s] {
                 seen[s] = true;
                 stack.push((s, 0));

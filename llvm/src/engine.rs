@@ -113,11 +113,41 @@ fn jit() -> Result<&'static Mutex<Jit>> {
             ))
             .map_err(|e| e.to_string())?;
             LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j), generator);
+            register_runtime(j).map_err(|e| e.to_string())?;
         }
         Ok(Mutex::new(Jit(j)))
     })
     .as_ref()
     .map_err(|e| CompileError::Llvm(e.clone()))
+}
+
+/// Defines the Rust runtime helpers ([`crate::runtime`]) as absolute symbols.
+unsafe fn register_runtime(j: LLVMOrcLLJITRef) -> Result<()> {
+    use llvm_sys::orc2::lljit::LLVMOrcLLJITMangleAndIntern;
+    use llvm_sys::orc2::{
+        LLVMJITEvaluatedSymbol, LLVMJITSymbolFlags, LLVMJITSymbolGenericFlags,
+        LLVMOrcAbsoluteSymbols, LLVMOrcCSymbolMapPair, LLVMOrcJITDylibDefine,
+    };
+    let mut pairs: Vec<LLVMOrcCSymbolMapPair> = crate::runtime::symbols()
+        .iter()
+        .map(|(name, addr)| {
+            let c = CString::new(*name).unwrap();
+            LLVMOrcCSymbolMapPair {
+                Name: LLVMOrcLLJITMangleAndIntern(j, c.as_ptr()),
+                Sym: LLVMJITEvaluatedSymbol {
+                    Address: *addr as u64,
+                    Flags: LLVMJITSymbolFlags {
+                        GenericFlags: LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsExported
+                            as u8
+                            | LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsCallable as u8,
+                        TargetFlags: 0,
+                    },
+                },
+            }
+        })
+        .collect();
+    let mu = LLVMOrcAbsoluteSymbols(pairs.as_mut_ptr(), pairs.len());
+    take_error(LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(j), mu))
 }
 
 /// Emits `module` as an object, links it into the process JIT and returns the address

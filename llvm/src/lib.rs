@@ -12,6 +12,7 @@ pub mod error;
 pub mod kernel;
 pub mod lower;
 pub mod parse;
+pub mod runtime;
 pub mod types;
 
 pub use error::{CompileError, Loc};

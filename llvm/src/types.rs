@@ -31,6 +31,10 @@ pub enum Ty {
     Str(String),
     /// A global the reader could not resolve (or an int constant beyond int64).
     Unsupported(String),
+    /// A number or `None` (a flag plus the number).
+    OrNone(Box<Ty>),
+    /// A number, or a local that is not bound on some path (a flag plus the number).
+    OrUnbound(Box<Ty>),
 }
 
 impl Ty {
@@ -40,7 +44,10 @@ impl Ty {
 
     /// Whether values of this type exist at run time (need phis).
     pub fn is_runtime(&self) -> bool {
-        matches!(self, Ty::Int | Ty::Float | Ty::Bool | Ty::Range { .. })
+        matches!(
+            self,
+            Ty::Int | Ty::Float | Ty::Bool | Ty::Range { .. } | Ty::OrNone(_) | Ty::OrUnbound(_)
+        )
     }
 }
 
@@ -62,25 +69,56 @@ impl fmt::Display for Ty {
             Ty::Tuple(items) => write!(f, "tuple[{}]", items.len()),
             Ty::Str(s) => write!(f, "str {s:?}"),
             Ty::Unsupported(n) => write!(f, "unsupported {n}"),
+            Ty::OrNone(t) => write!(f, "{t}|None"),
+            Ty::OrUnbound(t) => write!(f, "{t}|unbound"),
         }
     }
 }
 
 /// The type of a value reaching a join from two paths.
+///
+/// Numbers joined with `None` (or with "unbound") become optional numbers; a local that
+/// is unbound on one path and holds a compile-time object on the other stays unbound (it
+/// is refused only if read).
 pub fn join(a: &Ty, b: &Ty, what: &str, loc: Loc) -> Result<Ty> {
     if a == b {
         return Ok(a.clone());
     }
-    match (a, b) {
-        (Ty::Bottom, t) | (t, Ty::Bottom) => Ok(t.clone()),
-        (Ty::Undef, _) | (_, Ty::Undef) => Err(CompileError::ty(
-            format!("{what} may be unbound here (the JIT needs it bound on every path)"),
-            loc,
-        )),
-        _ => Err(CompileError::ty(
+    let base = |t: &Ty| -> Option<Ty> {
+        match t {
+            Ty::Int | Ty::Float | Ty::Bool => Some(t.clone()),
+            Ty::OrNone(x) | Ty::OrUnbound(x) => Some((**x).clone()),
+            _ => None,
+        }
+    };
+    let mismatch = || {
+        CompileError::ty(
             format!("{what} is {a} on one path and {b} on another (the JIT needs one type)"),
             loc,
-        )),
+        )
+    };
+    match (a, b) {
+        (Ty::Bottom, t) | (t, Ty::Bottom) => Ok(t.clone()),
+        (Ty::NoneT, t) | (t, Ty::NoneT)
+            if matches!(t, Ty::Int | Ty::Float | Ty::Bool | Ty::OrNone(_)) =>
+        {
+            Ok(Ty::OrNone(Box::new(base(t).unwrap())))
+        }
+        (Ty::OrNone(x), t) | (t, Ty::OrNone(x))
+            if base(t).as_ref() == Some(&**x) && !matches!(t, Ty::OrUnbound(_)) =>
+        {
+            Ok(Ty::OrNone(x.clone()))
+        }
+        (Ty::Undef, t) | (t, Ty::Undef) => Ok(match base(t) {
+            Some(bt) if !matches!(t, Ty::OrNone(_)) => Ty::OrUnbound(Box::new(bt)),
+            _ => Ty::Undef,
+        }),
+        (Ty::OrUnbound(x), t) | (t, Ty::OrUnbound(x))
+            if base(t).as_ref() == Some(&**x) && !matches!(t, Ty::OrNone(_)) =>
+        {
+            Ok(Ty::OrUnbound(x.clone()))
+        }
+        _ => Err(mismatch()),
     }
 }
 

@@ -7,6 +7,7 @@
 //! OverflowError there).
 
 use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum};
 use inkwell::values::{
     BasicMetadataValueEnum, BasicValueEnum, FloatValue, FunctionValue, IntValue,
 };
@@ -227,6 +228,35 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     .unwrap(),
             ),
             Ty::NoneT => V::Static(Ty::NoneT),
+            Ty::OrNone(inner) => {
+                let none = self.icmp(
+                    IntPredicate::EQ,
+                    tag,
+                    self.ctx().i8_type().const_int(super::TAG_NONE, false),
+                );
+                let val = match *inner {
+                    Ty::Int => V::Int(bits),
+                    Ty::Float => V::Float(
+                        self.b
+                            .build_bit_cast(bits, self.ctx().f64_type(), "")
+                            .unwrap()
+                            .into_float_value(),
+                    ),
+                    Ty::Bool => V::Bool(
+                        self.b
+                            .build_int_truncate(bits, self.ctx().bool_type(), "")
+                            .unwrap(),
+                    ),
+                    other => {
+                        return Err(self.ty_err(format!("a called function returns {other}|None")))
+                    }
+                };
+                V::Opt {
+                    unbound: false,
+                    flag: none,
+                    val: Box::new(val),
+                }
+            }
             Ty::Bottom => {
                 self.unit.incomplete = true;
                 V::Static(Ty::Bottom)
@@ -343,9 +373,22 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     _ => None,
                 };
                 match (&a, nd_const) {
-                    (V::Int(_) | V::Bool(_), Some(k)) if k >= 0 => Ok(V::Int(self.as_int(&a).unwrap())),
+                    (V::Int(_) | V::Bool(_), Some(k)) if k >= 0 => {
+                        Ok(V::Int(self.as_int(&a).unwrap()))
+                    }
+                    (V::Float(x), Some(k)) if (0..=323).contains(&k) => {
+                        // A correctly rounded decimal string, read back: CPython's algorithm.
+                        self.check(self.b.build_not(self.finite(*x), "").unwrap());
+                        let f64t = self.ctx().f64_type().into();
+                        let r = self.runtime_call(
+                            "gilmap_round_nd",
+                            f64t,
+                            &[(*x).into(), self.i64c(k).into()],
+                        );
+                        Ok(V::Float(r.into_float_value()))
+                    }
                     _ => Err(self.unsupported(format!(
-                        "round() of a {} with ndigits (CPython rounds floats through correctly rounded decimal strings)",
+                        "round() of a {} with a negative or non-constant ndigits",
                         a.ty()
                     ))),
                 }
@@ -391,16 +434,36 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         }
     }
 
-    /// `pow(a, e, m)` for ints: square and multiply in i128, floor-mod like CPython.
-    /// A negative exponent (modular inverse) or a zero modulus is left to CPython.
+    /// Calls a runtime helper (`crate::runtime`) by name.
+    fn runtime_call(
+        &self,
+        name: &str,
+        ret: BasicTypeEnum<'ctx>,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> BasicValueEnum<'ctx> {
+        let f = self.unit.module.get_function(name).unwrap_or_else(|| {
+            let params: Vec<BasicMetadataTypeEnum<'ctx>> = args
+                .iter()
+                .map(|a| match a {
+                    BasicMetadataValueEnum::FloatValue(_) => self.ctx().f64_type().into(),
+                    _ => self.ctx().i64_type().into(),
+                })
+                .collect();
+            self.unit
+                .module
+                .add_function(name, ret.fn_type(&params, false), None)
+        });
+        self.call_value(f, args)
+    }
+
+    /// `pow(a, e, m)` for ints (CPython's floor-mod sign rule). A negative exponent
+    /// (modular inverse) or a zero modulus is left to CPython.
     fn pow_mod(
         &mut self,
         a: IntValue<'ctx>,
         e: IntValue<'ctx>,
         m: IntValue<'ctx>,
     ) -> IntValue<'ctx> {
-        let ctx = self.ctx();
-        let i128t = ctx.i128_type();
         let zero = self.i64c(0);
         let bad = self
             .b
@@ -421,68 +484,13 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             .build_select(bad, zero, e, "")
             .unwrap()
             .into_int_value();
-        let m128 = self.b.build_int_s_extend(m_safe, i128t, "").unwrap();
-        let floor_mod = |s: &Self, x: IntValue<'ctx>| {
-            let r = s.b.build_int_signed_rem(x, m128, "").unwrap();
-            let rnz =
-                s.b.build_int_compare(IntPredicate::NE, r, i128t.const_zero(), "")
-                    .unwrap();
-            let differ = s.b.build_xor(r, m128, "").unwrap();
-            let neg =
-                s.b.build_int_compare(IntPredicate::SLT, differ, i128t.const_zero(), "")
-                    .unwrap();
-            let adj = s.b.build_and(rnz, neg, "").unwrap();
-            let r1 = s.b.build_int_add(r, m128, "").unwrap();
-            s.b.build_select(adj, r1, r, "").unwrap().into_int_value()
-        };
-        let a128 = self.b.build_int_s_extend(a, i128t, "").unwrap();
-        let base0 = floor_mod(self, a128);
-        let one = floor_mod(self, i128t.const_int(1, false));
-        // Loop over the exponent's bits.
-        let pre = self.b.get_insert_block().unwrap();
-        let head = ctx.append_basic_block(self.llfn, "powmod");
-        let done = ctx.append_basic_block(self.llfn, "powmod_done");
-        self.b.build_unconditional_branch(head).unwrap();
-        self.b.position_at_end(head);
-        let r_phi = self.b.build_phi(i128t, "r").unwrap();
-        let b_phi = self.b.build_phi(i128t, "b").unwrap();
-        let e_phi = self.b.build_phi(ctx.i64_type(), "e").unwrap();
-        let (r, base, ee) = (
-            r_phi.as_basic_value().into_int_value(),
-            b_phi.as_basic_value().into_int_value(),
-            e_phi.as_basic_value().into_int_value(),
-        );
-        let odd = self.b.build_and(ee, self.i64c(1), "").unwrap();
-        let odd = self.icmp(IntPredicate::NE, odd, zero);
-        let rb = self.b.build_int_mul(r, base, "").unwrap();
-        let rb = floor_mod(self, rb);
-        let r_next = self
-            .b
-            .build_select(odd, rb, r, "")
-            .unwrap()
-            .into_int_value();
-        let bb = self.b.build_int_mul(base, base, "").unwrap();
-        let b_next = floor_mod(self, bb);
-        let e_next = self
-            .b
-            .build_right_shift(ee, self.i64c(1), false, "")
-            .unwrap();
-        let more = self.icmp(IntPredicate::NE, e_next, zero);
-        let latch = self.b.get_insert_block().unwrap();
-        r_phi.add_incoming(&[(&one, pre), (&r_next, latch)]);
-        b_phi.add_incoming(&[(&base0, pre), (&b_next, latch)]);
-        e_phi.add_incoming(&[(&e_safe, pre), (&e_next, latch)]);
-        let exit_r = self
-            .b
-            .build_select(self.icmp(IntPredicate::EQ, ee, zero), r, r_next, "")
-            .unwrap()
-            .into_int_value();
-        self.b.build_conditional_branch(more, head, done).unwrap();
-        self.b.position_at_end(done);
-        // e == 0 on entry: the loop body ran once with ee == 0, so r_next == r == one.
-        self.b
-            .build_int_truncate(exit_r, ctx.i64_type(), "")
-            .unwrap()
+        let i64t = self.ctx().i64_type().into();
+        self.runtime_call(
+            "gilmap_powmod",
+            i64t,
+            &[a.into(), e_safe.into(), m_safe.into()],
+        )
+        .into_int_value()
     }
 
     fn math(&mut self, name: &str, mut args: Vec<V<'ctx>>) -> Result<V<'ctx>> {
@@ -562,6 +570,19 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             let x = self.as_float(&args[0]).unwrap();
             let r = match name {
                 "copysign" => return Ok(V::Float(self.fintrinsic("llvm.copysign.f64", &[x, y]))),
+                "hypot" => {
+                    // CPython's own algorithm (vector_norm); non-finite operands go to CPython.
+                    let fin = self
+                        .b
+                        .build_and(self.finite(x), self.finite(y), "")
+                        .unwrap();
+                    self.check(self.b.build_not(fin, "").unwrap());
+                    let f64t = self.ctx().f64_type().into();
+                    return Ok(V::Float(
+                        self.runtime_call("gilmap_hypot", f64t, &[x.into(), y.into()])
+                            .into_float_value(),
+                    ));
+                }
                 "atan2" | "fmod" | "pow" => self.libm(name, &[x, y]),
                 other => {
                     return Err(

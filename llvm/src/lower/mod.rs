@@ -49,11 +49,26 @@ pub enum V<'ctx> {
         step: IntValue<'ctx>,
     },
     Static(Ty),
+    /// A number or None (`unbound == false`), or a number or unbound local: `flag` is true
+    /// for None / unbound.
+    Opt {
+        unbound: bool,
+        flag: IntValue<'ctx>,
+        val: Box<V<'ctx>>,
+    },
 }
 
 impl<'ctx> V<'ctx> {
     pub fn ty(&self) -> Ty {
         match self {
+            V::Opt {
+                unbound: true, val, ..
+            } => Ty::OrUnbound(Box::new(val.ty())),
+            V::Opt {
+                unbound: false,
+                val,
+                ..
+            } => Ty::OrNone(Box::new(val.ty())),
             V::Int(_) => Ty::Int,
             V::Float(_) => Ty::Float,
             V::Bool(_) => Ty::Bool,
@@ -216,7 +231,10 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     bbs: Vec<BasicBlock<'ctx>>,
     observed: Vec<Option<Tys>>,
     incoming: Vec<Vec<(BasicBlock<'ctx>, State<'ctx>)>>,
-    phis: Vec<Option<Vec<Vec<PhiValue<'ctx>>>>>,
+    phis: Vec<Option<Vec<(Ty, Vec<PhiValue<'ctx>>)>>>,
+    /// Loop-header entry types widened by a back edge (the function is lowered again).
+    widen: Vec<Option<Tys>>,
+    redo: bool,
     assumed: Vec<Option<Tys>>,
     err: Option<IntValue<'ctx>>,
     err_bb: Option<BasicBlock<'ctx>>,
@@ -248,6 +266,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             observed: vec![None; n],
             incoming: vec![Vec::new(); n],
             phis: vec![None; n],
+            widen: vec![None; n],
+            redo: false,
             assumed: vec![None; n],
             err: None,
             err_bb: None,
@@ -281,6 +301,32 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn run(mut self) -> Result<Ty> {
+        let typed_start = self.unit.typed.len();
+        for _ in 0..6 {
+            self.unit.typed.truncate(typed_start);
+            self.lower_all()?;
+            if !self.redo {
+                return Ok(self.ret.clone());
+            }
+            // A back edge widened a loop header's types: lower the function again.
+            for bb in self.llfn.get_basic_blocks() {
+                // SAFETY: the blocks belong to this function and are rebuilt below.
+                unsafe { bb.delete().ok() };
+            }
+            let n = self.cfg.blocks.len();
+            self.observed = vec![None; n];
+            self.incoming = vec![Vec::new(); n];
+            self.phis = vec![None; n];
+            self.assumed = vec![None; n];
+            self.err = None;
+            self.err_bb = None;
+            self.ret = Ty::Bottom;
+            self.redo = false;
+        }
+        Err(self.ty_err("the types of a loop do not settle"))
+    }
+
+    fn lower_all(&mut self) -> Result<()> {
         let ctx = self.ctx();
         let entry = ctx.append_basic_block(self.llfn, "entry");
         self.bbs = (0..self.cfg.blocks.len())
@@ -321,7 +367,13 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         self.b.build_unconditional_branch(self.bbs[0]).unwrap();
         for k in 0..self.cfg.rpo.len() {
             let blk = self.cfg.rpo[k];
-            self.block(blk)?;
+            match self.block(blk) {
+                Ok(()) => {}
+                // A loop header widened earlier in this pass: types seen after it are
+                // provisional, so an error here is judged again on the next pass.
+                Err(_) if self.redo => return Ok(()),
+                Err(e) => return Err(e),
+            }
         }
         // Unreachable blocks (dead code after returns) get an `unreachable` terminator.
         for (i, bb) in self.bbs.clone().into_iter().enumerate() {
@@ -331,7 +383,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
         }
         let _ = writeln!(self.unit.typed, "}} -> {}", self.ret);
-        Ok(self.ret.clone())
+        Ok(())
     }
 
     /// Lowers one block.
@@ -339,9 +391,12 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         let bb = self.bbs[blk];
         self.b.position_at_end(bb);
         self.at = self.cfg.blocks[blk].start;
-        let tys = self.observed[blk]
+        let mut tys = self.observed[blk]
             .clone()
             .expect("forward predecessor seen first");
+        if let Some(w) = self.widen[blk].clone() {
+            tys = self.join_tys(&tys, &w)?;
+        }
         let mut st = self.make_phis(blk, &tys)?;
         self.assumed[blk] = Some(tys.clone());
         let (start, end) = (self.cfg.blocks[blk].start, self.cfg.blocks[blk].end);
@@ -420,12 +475,12 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
 
     /// Phis for the run-time slots of `blk`'s entry state, filled from recorded edges.
     fn make_phis(&mut self, blk: usize, tys: &Tys) -> Result<State<'ctx>> {
-        let mut slots: Vec<Vec<PhiValue<'ctx>>> = Vec::new();
+        let mut slots: Vec<(Ty, Vec<PhiValue<'ctx>>)> = Vec::new();
         let mut vals = Vec::new();
         for t in tys.0.iter().chain(tys.1.iter()) {
-            let (v, phis) = self.phi_for(t);
-            vals.push(v);
-            slots.push(phis);
+            let mut phis = Vec::new();
+            vals.push(self.phi_for(t, &mut phis));
+            slots.push((t.clone(), phis));
         }
         let incoming = std::mem::take(&mut self.incoming[blk]);
         for (from, st) in &incoming {
@@ -439,136 +494,150 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         })
     }
 
-    fn phi_for(&self, t: &Ty) -> (V<'ctx>, Vec<PhiValue<'ctx>>) {
+    fn phi_for(&self, t: &Ty, phis: &mut Vec<PhiValue<'ctx>>) -> V<'ctx> {
         let ctx = self.ctx();
-        let i64t = ctx.i64_type();
+        let mut phi = |ty: inkwell::types::BasicTypeEnum<'ctx>| {
+            let p = self.b.build_phi(ty, "").unwrap();
+            phis.push(p);
+            p.as_basic_value()
+        };
         match t {
-            Ty::Int => {
-                let p = self.b.build_phi(i64t, "").unwrap();
-                (V::Int(p.as_basic_value().into_int_value()), vec![p])
-            }
-            Ty::Float => {
-                let p = self.b.build_phi(ctx.f64_type(), "").unwrap();
-                (V::Float(p.as_basic_value().into_float_value()), vec![p])
-            }
-            Ty::Bool => {
-                let p = self.b.build_phi(ctx.bool_type(), "").unwrap();
-                (V::Bool(p.as_basic_value().into_int_value()), vec![p])
-            }
+            Ty::Int => V::Int(phi(ctx.i64_type().into()).into_int_value()),
+            Ty::Float => V::Float(phi(ctx.f64_type().into()).into_float_value()),
+            Ty::Bool => V::Bool(phi(ctx.bool_type().into()).into_int_value()),
             Ty::Range { iter } => {
-                let ps: Vec<PhiValue<'ctx>> = (0..3)
-                    .map(|_| self.b.build_phi(i64t, "").unwrap())
-                    .collect();
-                let v = |k: usize| ps[k].as_basic_value().into_int_value();
-                (
-                    V::Range {
-                        iter: *iter,
-                        cur: v(0),
-                        stop: v(1),
-                        step: v(2),
-                    },
-                    ps,
-                )
+                let cur = phi(ctx.i64_type().into()).into_int_value();
+                let stop = phi(ctx.i64_type().into()).into_int_value();
+                let step = phi(ctx.i64_type().into()).into_int_value();
+                V::Range {
+                    iter: *iter,
+                    cur,
+                    stop,
+                    step,
+                }
             }
-            other => (V::Static(other.clone()), Vec::new()),
+            Ty::OrNone(inner) | Ty::OrUnbound(inner) => {
+                let flag = phi(ctx.bool_type().into()).into_int_value();
+                let val = self.phi_for(inner, phis);
+                V::Opt {
+                    unbound: matches!(t, Ty::OrUnbound(_)),
+                    flag,
+                    val: Box::new(val),
+                }
+            }
+            other => V::Static(other.clone()),
+        }
+    }
+
+    /// The LLVM values `v` contributes to a phi slot of type `slot` (None: incompatible).
+    fn coerce(&self, v: &V<'ctx>, slot: &Ty) -> Option<Vec<BasicValueEnum<'ctx>>> {
+        let ctx = self.ctx();
+        match (slot, v) {
+            (Ty::Int, V::Int(x)) | (Ty::Bool, V::Bool(x)) => Some(vec![(*x).into()]),
+            (Ty::Float, V::Float(x)) => Some(vec![(*x).into()]),
+            (
+                Ty::Range { .. },
+                V::Range {
+                    cur, stop, step, ..
+                },
+            ) => Some(vec![(*cur).into(), (*stop).into(), (*step).into()]),
+            (Ty::OrNone(inner) | Ty::OrUnbound(inner), _) => {
+                let unbound = matches!(slot, Ty::OrUnbound(_));
+                let special = if unbound { Ty::Undef } else { Ty::NoneT };
+                match v {
+                    V::Opt {
+                        unbound: u,
+                        flag,
+                        val,
+                    } if *u == unbound => {
+                        let mut out = vec![(*flag).into()];
+                        out.extend(self.coerce(val, inner)?);
+                        Some(out)
+                    }
+                    V::Static(t) if *t == special => {
+                        let mut out = vec![ctx.bool_type().const_int(1, false).into()];
+                        out.push(self.unit.llvm_type(inner)?.const_zero());
+                        Some(out)
+                    }
+                    other => {
+                        let mut out = vec![ctx.bool_type().const_zero().into()];
+                        out.extend(self.coerce(other, inner)?);
+                        Some(out)
+                    }
+                }
+            }
+            _ => None,
         }
     }
 
     fn add_incoming(
         &mut self,
-        slots: &[Vec<PhiValue<'ctx>>],
+        slots: &[(Ty, Vec<PhiValue<'ctx>>)],
         from: BasicBlock<'ctx>,
         st: &State<'ctx>,
     ) {
-        for (phis, v) in slots.iter().zip(st.stack.iter().chain(st.locals.iter())) {
+        for ((ty, phis), v) in slots.iter().zip(st.stack.iter().chain(st.locals.iter())) {
             if phis.is_empty() {
                 continue; // a compile-time slot (or a local unbound on some path)
             }
-            let vals: Vec<BasicValueEnum<'ctx>> = match v {
-                V::Int(x) | V::Bool(x) => vec![(*x).into()],
-                V::Float(x) => vec![(*x).into()],
-                V::Range {
-                    cur, stop, step, ..
-                } => vec![(*cur).into(), (*stop).into(), (*step).into()],
-                V::Static(_) => Vec::new(),
-            };
-            if vals.len() != phis.len()
-                || vals
-                    .iter()
-                    .zip(phis)
-                    .any(|(v, p)| v.get_type() != p.as_basic_value().get_type())
-            {
+            match self.coerce(v, ty) {
+                Some(vals) if vals.len() == phis.len() => {
+                    for (p, v) in phis.iter().zip(vals) {
+                        p.add_incoming(&[(&v, from)]);
+                    }
+                }
                 // A type that widened (Bottom) this round: the round is redone.
-                self.unit.incomplete = true;
-                continue;
-            }
-            for (p, v) in phis.iter().zip(vals) {
-                p.add_incoming(&[(&v, from)]);
+                _ => self.unit.incomplete = true,
             }
         }
+    }
+
+    fn join_tys(&self, a: &Tys, b: &Tys) -> Result<Tys> {
+        let loc = self.loc();
+        if a.0.len() != b.0.len() {
+            return Err(CompileError::ty(
+                format!("stack depth {} and {} meet at a join", a.0.len(), b.0.len()),
+                loc,
+            ));
+        }
+        let mut stack = Vec::new();
+        for (k, (x, y)) in a.0.iter().zip(&b.0).enumerate() {
+            stack.push(join(x, y, &format!("stack slot {k}"), loc)?);
+        }
+        let mut locals = Vec::new();
+        for (k, (x, y)) in a.1.iter().zip(&b.1).enumerate() {
+            locals.push(join(
+                x,
+                y,
+                &format!("variable {:?}", self.local_name(k)),
+                loc,
+            )?);
+        }
+        Ok((stack, locals))
     }
 
     /// Records the edge from the current insert block to `to` carrying `st`.
     fn edge(&mut self, to: usize, st: &State<'ctx>) -> Result<()> {
         let from = self.b.get_insert_block().unwrap();
         let tys = st.tys();
-        let loc = self.loc();
         let merged = match &self.observed[to] {
             None => tys,
-            Some(old) => {
-                if old.0.len() != tys.0.len() {
-                    return Err(CompileError::ty(
-                        format!(
-                            "stack depth {} and {} meet at a join",
-                            old.0.len(),
-                            tys.0.len()
-                        ),
-                        loc,
-                    ));
-                }
-                let mut stack = Vec::new();
-                for (k, (a, b)) in old.0.iter().zip(&tys.0).enumerate() {
-                    stack.push(join(a, b, &format!("stack slot {k}"), loc)?);
-                }
-                let mut locals = Vec::new();
-                for (k, (a, b)) in old.1.iter().zip(&tys.1).enumerate() {
-                    // A local unbound on one path and never read afterwards is harmless:
-                    // keep it unbound, and refuse only when it is read (LOAD_FAST_CHECK).
-                    let t = match (a, b) {
-                        (Ty::Undef, _) | (_, Ty::Undef) => Ty::Undef,
-                        _ => join(a, b, &format!("variable {:?}", self.local_name(k)), loc)?,
-                    };
-                    locals.push(t);
-                }
-                (stack, locals)
-            }
+            Some(old) => self.join_tys(old, &tys)?,
         };
         if let Some(assumed) = self.assumed[to].clone() {
             // A back edge: the loop header was already lowered with `assumed`.
-            if merged != assumed {
-                if merged.0.iter().chain(&merged.1).any(|t| *t == Ty::Bottom)
-                    || assumed.0.iter().chain(&assumed.1).any(|t| *t == Ty::Bottom)
-                {
+            let widened = self.join_tys(&assumed, &merged)?;
+            if widened != assumed {
+                if widened.0.iter().chain(&widened.1).any(|t| *t == Ty::Bottom) {
                     self.unit.incomplete = true;
                 } else {
-                    let diff = assumed
-                        .1
-                        .iter()
-                        .zip(&merged.1)
-                        .enumerate()
-                        .find(|(_, (a, b))| a != b)
-                        .map(|(k, (a, b))| {
-                            format!(
-                                "variable {:?} is {a} before the loop and {b} after an iteration",
-                                self.local_name(k)
-                            )
-                        })
-                        .unwrap_or_else(|| "a loop changes the type of a stack value".to_string());
-                    return Err(CompileError::ty(
-                        format!("{diff} (the JIT needs one type)"),
-                        loc,
-                    ));
+                    self.widen[to] = Some(match self.widen[to].take() {
+                        None => widened,
+                        Some(w) => self.join_tys(&w, &widened)?,
+                    });
+                    self.redo = true;
                 }
+                return Ok(());
             }
             let slots = self.phis[to].clone().unwrap();
             self.add_incoming(&slots, from, st);
@@ -611,6 +680,23 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         bb
     }
 
+    /// The tag and 8 value bytes of a number.
+    fn tag_bits(&self, v: &V<'ctx>) -> Result<(u64, IntValue<'ctx>)> {
+        let i64t = self.ctx().i64_type();
+        Ok(match v {
+            V::Int(x) => (TAG_INT, *x),
+            V::Float(x) => (
+                TAG_FLOAT,
+                self.b
+                    .build_bit_cast(*x, i64t, "")
+                    .unwrap()
+                    .into_int_value(),
+            ),
+            V::Bool(x) => (TAG_BOOL, self.b.build_int_z_extend(*x, i64t, "").unwrap()),
+            other => return Err(self.ty_err(format!("returns a {}", other.ty()))),
+        })
+    }
+
     fn ret_value(&self, tag: u64, bits: IntValue<'ctx>) -> BasicValueEnum<'ctx> {
         let st = self.unit.ret_struct();
         let tag = self.ctx().i8_type().const_int(tag, false);
@@ -625,6 +711,58 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn do_return(&mut self, v: V<'ctx>) -> Result<()> {
+        if let V::Opt {
+            unbound: false,
+            flag,
+            val,
+        } = &v
+        {
+            // `T | None`: the tag is chosen at run time.
+            self.flush_err();
+            let (tag, bits) = self.tag_bits(val)?;
+            let i8t = self.ctx().i8_type();
+            let tag = self
+                .b
+                .build_select(
+                    *flag,
+                    i8t.const_int(TAG_NONE, false),
+                    i8t.const_int(tag, false),
+                    "",
+                )
+                .unwrap();
+            let bits = self
+                .b
+                .build_select(*flag, self.i64c(0), bits, "")
+                .unwrap()
+                .into_int_value();
+            let t = v.ty();
+            self.ret = if self.root {
+                if self.ret == Ty::Bottom || self.ret == t {
+                    t
+                } else {
+                    Ty::Unsupported("mixed".into())
+                }
+            } else {
+                join(
+                    &self.ret,
+                    &t,
+                    &format!("the return value of {}", self.f.name),
+                    self.loc(),
+                )?
+            };
+            let st = self.unit.ret_struct();
+            let agg = self
+                .b
+                .build_insert_value(st.get_undef(), tag.into_int_value(), 0, "")
+                .unwrap();
+            let agg = self.b.build_insert_value(agg, bits, 1, "").unwrap();
+            let r: BasicValueEnum = match agg {
+                inkwell::values::AggregateValueEnum::StructValue(v) => v.into(),
+                inkwell::values::AggregateValueEnum::ArrayValue(v) => v.into(),
+            };
+            self.b.build_return(Some(&r)).unwrap();
+            return Ok(());
+        }
         self.flush_err();
         let i64t = self.ctx().i64_type();
         let (tag, bits) = match &v {

@@ -423,6 +423,23 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 Cond::Static(false)
             }
             V::Static(Ty::Tuple(items)) => Cond::Static(!items.is_empty()),
+            V::Opt {
+                unbound: false,
+                flag,
+                val,
+            } => {
+                let inner = match self.truth(val)? {
+                    Cond::Dyn(c) => c,
+                    Cond::Static(c) => self.ctx().bool_type().const_int(c as u64, false),
+                };
+                let f = self.ctx().bool_type().const_zero();
+                Cond::Dyn(
+                    self.b
+                        .build_select(*flag, f, inner, "")
+                        .unwrap()
+                        .into_int_value(),
+                )
+            }
             other => return Err(self.unsupported(format!("truth value of a {}", other.ty()))),
         })
     }

@@ -50,11 +50,24 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     .ok_or_else(|| self.ty_err(format!("local {i} out of range")))?;
                 if v.ty() == Ty::Undef {
                     return Err(self.ty_err(format!(
-                        "variable {:?} may be unbound here (UnboundLocalError in CPython)",
+                        "variable {:?} is never bound here (UnboundLocalError in CPython)",
                         self.f.locals.get(*i as usize).cloned().unwrap_or_default()
                     )));
                 }
-                st.stack.push(v);
+                match v {
+                    // Unbound on some path: CPython raises UnboundLocalError there.
+                    V::Opt {
+                        unbound: true,
+                        flag,
+                        val,
+                    } => {
+                        if matches!(op, Op::LoadFastCheck(_)) {
+                            self.check(flag);
+                        }
+                        st.stack.push(*val);
+                    }
+                    v => st.stack.push(v),
+                }
             }
             Op::StoreFast(i) => {
                 let v = self.pop(st)?;
@@ -94,12 +107,14 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             Op::BinaryOp(sym) => {
                 let b = self.pop(st)?;
                 let a = self.pop(st)?;
+                let (a, b) = (self.unwrap_none(a), self.unwrap_none(b));
                 let r = self.binop(sym, a, b)?;
                 st.stack.push(r);
             }
             Op::CompareOp(sym) => {
                 let b = self.pop(st)?;
                 let a = self.pop(st)?;
+                let (a, b) = (self.unwrap_none(a), self.unwrap_none(b));
                 let r = self.compare(sym, &a, &b)?;
                 st.stack.push(r);
             }
@@ -107,6 +122,34 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 let b = self.pop(st)?;
                 let a = self.pop(st)?;
                 let (ta, tb) = (a.ty(), b.ty());
+                let opt_flag = match (&a, &b) {
+                    (
+                        V::Opt {
+                            unbound: false,
+                            flag,
+                            ..
+                        },
+                        V::Static(Ty::NoneT),
+                    )
+                    | (
+                        V::Static(Ty::NoneT),
+                        V::Opt {
+                            unbound: false,
+                            flag,
+                            ..
+                        },
+                    ) => Some(*flag),
+                    _ => None,
+                };
+                if let Some(flag) = opt_flag {
+                    let r = if *negate {
+                        self.b.build_not(flag, "").unwrap()
+                    } else {
+                        flag
+                    };
+                    st.stack.push(V::Bool(r));
+                    return Ok(Flow::Next);
+                }
                 let same = match (&ta, &tb) {
                     (Ty::NoneT, Ty::NoneT) => true,
                     (Ty::NoneT, t) | (t, Ty::NoneT) if t.is_number() => false,
@@ -121,21 +164,25 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             Op::ContainsOp(negate) => {
                 let container = self.pop(st)?;
                 let x = self.pop(st)?;
+                let x = self.unwrap_none(x);
                 let r = self.contains(&x, &container, *negate)?;
                 st.stack.push(r);
             }
             Op::UnaryNegative => {
                 let v = self.pop(st)?;
+                let v = self.unwrap_none(v);
                 let r = self.negate(v)?;
                 st.stack.push(r);
             }
             Op::UnaryInvert => {
                 let v = self.pop(st)?;
+                let v = self.unwrap_none(v);
                 let r = self.invert(v)?;
                 st.stack.push(r);
             }
             Op::UnaryPositive => {
                 let v = self.pop(st)?;
+                let v = self.unwrap_none(v);
                 let r = self.positive(v)?;
                 st.stack.push(r);
             }
@@ -171,6 +218,23 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
             Op::PopJumpIfNone(_) | Op::PopJumpIfNotNone(_) => {
                 let v = self.pop(st)?;
+                if let V::Opt {
+                    unbound: false,
+                    flag,
+                    ..
+                } = v
+                {
+                    let cond = if matches!(op, Op::PopJumpIfNone(_)) {
+                        flag
+                    } else {
+                        self.b.build_not(flag, "").unwrap()
+                    };
+                    return Ok(Flow::Branch {
+                        cond: Cond::Dyn(cond),
+                        taken: st.clone(),
+                        not_taken: st.clone(),
+                    });
+                }
                 let is_none = match v.ty() {
                     Ty::NoneT => true,
                     t if t.is_number() => false,
@@ -240,6 +304,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     return Err(self.ty_err("CALL beyond the stack"));
                 }
                 let args = st.stack.split_off(st.stack.len() - n);
+                let args = args.into_iter().map(|a| self.unwrap_none(a)).collect();
                 let callee = self.pop(st)?;
                 let r = self.call(callee, args, kw)?;
                 st.stack.push(r);
@@ -262,6 +327,21 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
         }
         Ok(Flow::Next)
+    }
+
+    /// A `T | None` used as a number: None would raise TypeError in CPython.
+    pub fn unwrap_none(&mut self, v: V<'ctx>) -> V<'ctx> {
+        match v {
+            V::Opt {
+                unbound: false,
+                flag,
+                val,
+            } => {
+                self.check(flag);
+                *val
+            }
+            other => other,
+        }
     }
 
     fn load_capture(&mut self, i: u32) -> Result<V<'ctx>> {
