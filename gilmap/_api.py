@@ -92,7 +92,9 @@ def _lane_of(dtype: Any) -> str:
     text = str(getattr(dtype, "name", dtype)).lower()
     if text in ("int64", "float64"):
         return text
-    if text in ("bool", "boolean") or text.startswith(("int", "uint")):
+    if text in ("bool", "boolean"):
+        return "bool"
+    if text.startswith(("int", "uint")):
         return "int64"
     if text.startswith(("float", "half", "double")):
         return "float64"

@@ -83,9 +83,28 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     for var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT"):
         env.pop(var, None)
+    if os.environ.get("GILMAP_JIT") == "0":  # a sub-interpreter pool test: keep it so
+        env["GILMAP_JIT"] = "0"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(TESTS)])
     env.update(extra)
     return env
+
+
+# These modules test the sub-interpreter pool and the data paths through it: the JIT is
+# disabled there, so functions it could compile still run (and are asserted to run) on the
+# pool. The JIT's own tests are the test_jit_* modules.
+SUBINTERP_MODULES = {"test_data_paths", "test_errors", "test_pool", "test_process", "test_router"}
+
+
+@pytest.fixture(autouse=True)
+def _backend_under_test(request, monkeypatch):
+    from gilmap import _api
+
+    if request.module.__name__.rsplit(".", 1)[-1] in SUBINTERP_MODULES:
+        monkeypatch.setenv("GILMAP_JIT", "0")
+    _api.router.clear()
+    yield
+    _api.router.clear()
 
 
 def run_python(code: str, *, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:

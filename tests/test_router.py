@@ -127,19 +127,19 @@ def test_explain_keys_and_lanes():
     "dtype, lane",
     [
         (int, "int64"),
-        (bool, "int64"),
+        (bool, "bool"),
         (float, "float64"),
         ("int64", "int64"),
         ("float64", "float64"),
         (np.dtype("int8"), "int64"),
         (np.dtype("uint16"), "int64"),
-        (np.dtype("bool"), "int64"),
+        (np.dtype("bool"), "bool"),
         (np.dtype("float32"), "float64"),
         (np.dtype("float16"), "float64"),
         (pa.int32(), "int64"),
         (pa.float64(), "float64"),
         (pa.float16(), "float64"),
-        (pa.bool_(), "int64"),
+        (pa.bool_(), "bool"),
     ],
 )
 def test_explain_dtype_selects_the_lane(dtype, lane):
@@ -150,7 +150,7 @@ def test_explain_dtype_selects_the_lane(dtype, lane):
 
 def test_explain_accepts_numpy_scalar_types_as_dtype():
     # numpy accepts its scalar types wherever a dtype is expected (np.zeros(3, np.float32)).
-    cases = [(np.int8, "int64"), (np.uint64, "int64"), (np.bool_, "int64"), (np.float32, "float64")]
+    cases = [(np.int8, "int64"), (np.uint64, "int64"), (np.bool_, "bool"), (np.float32, "float64")]
     for dtype, lane in cases:
         assert list(gilmap.explain(g.affine, dtype=dtype)["lanes"]) == [lane], dtype
 
