@@ -5,11 +5,11 @@
 //! exception and every other result is CPython's value.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use gilmap_llvm::{Kernel, Lane as KLane, TAG_DEOPT};
+use gilmap_llvm::{Kernel, Lane as KLane, TAG_DEOPT, TAG_FLOAT, TAG_INT};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -17,7 +17,7 @@ use pyo3::types::PyAny;
 
 use crate::column::{Column, ColumnView, Lane};
 use crate::error::GilmapError;
-use crate::output::Results;
+use crate::output::{new_bytearray, Results};
 use crate::parallel::{self, ParallelTask};
 
 create_exception!(
@@ -114,9 +114,11 @@ unsafe impl Send for RunPtrs {}
 unsafe impl Sync for RunPtrs {}
 
 impl RunPtrs {
+    /// Runs `[start, end)` and returns the set of tags written (bit `1 << tag`).
+    ///
     /// # Safety
     /// `[start, end)` is within the input and no other task runs it.
-    unsafe fn run(&self, k: &Kernel, start: usize, end: usize) {
+    unsafe fn run(&self, k: &Kernel, start: usize, end: usize) -> u32 {
         let (base, stride) = self.input.raw_ptr(start);
         k.run(
             base,
@@ -126,12 +128,22 @@ impl RunPtrs {
             end - start,
             self.caps,
         );
+        let tags = std::slice::from_raw_parts(self.tags.add(start), end - start);
+        let mut seen = [false; 8];
+        for &t in tags {
+            seen[(t & 7) as usize] = true;
+        }
+        seen.iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .fold(0, |acc, (i, _)| acc | (1 << i))
     }
 }
 
 struct JitTask {
     remaining: AtomicUsize,
     cancelled: AtomicBool,
+    seen: AtomicU32,
     done: Mutex<bool>,
     cv: Condvar,
 }
@@ -189,10 +201,44 @@ fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
     Ok(pool)
 }
 
+/// Runs the kernel over every element: on the calling thread for small inputs, else
+/// over Rayon chunks with the GIL released. Returns the set of tags written.
+fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, ptrs: RunPtrs, n: usize) -> PyResult<u32> {
+    if n < SERIAL_BELOW {
+        // SAFETY: one run over the whole range on this thread.
+        return Ok(unsafe { ptrs.run(k, 0, n) });
+    }
+    let pool = py.detach(rayon_pool)?;
+    let nchunks = n.div_ceil(CHUNK);
+    let task = Arc::new(JitTask {
+        remaining: AtomicUsize::new(nchunks),
+        cancelled: AtomicBool::new(false),
+        seen: AtomicU32::new(0),
+        done: Mutex::new(false),
+        cv: Condvar::new(),
+    });
+    for c in 0..nchunks {
+        let (t, k) = (task.clone(), k.clone());
+        pool.spawn(move || {
+            if !t.cancelled.load(Ordering::Relaxed) {
+                let start = c * CHUNK;
+                // SAFETY: chunk c is run by this task only; the caller waits.
+                let seen = unsafe { ptrs.run(&k, start, (start + CHUNK).min(n)) };
+                t.seen.fetch_or(seen, Ordering::Relaxed);
+            }
+            t.finish_one();
+        });
+    }
+    parallel::wait(py, task.as_ref())?;
+    Ok(task.seen.load(Ordering::Relaxed))
+}
+
 /// Runs `kernel` over `column` and resolves deopts by calling `func`.
 ///
 /// `captures` are the raw 8-byte values of the closure variables. `output` is "list",
-/// "array" or "arrow" as for `subinterp_map`.
+/// "array" or "arrow" as for `subinterp_map`. When every element produced the same
+/// numeric type and nothing needs CPython, an array output is the buffer the kernel
+/// wrote (no copy).
 #[pyfunction]
 #[pyo3(signature = (kernel, column, captures, func, output))]
 pub fn jit_map<'py>(
@@ -211,40 +257,60 @@ pub fn jit_map<'py>(
     }
     let view = column.get().view();
     let n = view.len;
-    let results = Results::new(n);
-    let (tags, vals) = results.raw_parts();
+    let mut tags = vec![0u8; n];
+    crate::output::advise_huge_pages(tags.as_mut_ptr(), n);
+    let list = output == "list";
+    // Array outputs: the kernel writes its values straight into the output buffer.
+    let out = if list {
+        None
+    } else {
+        Some(new_bytearray(py, n * 8, |_| {})?)
+    };
+    let mut vals: Vec<u64> = if list { vec![0; n] } else { Vec::new() };
+    crate::output::advise_huge_pages(vals.as_mut_ptr() as *mut u8, vals.len() * 8);
+    let vals_ptr = match &out {
+        // SAFETY: a fresh bytearray of n * 8 bytes, 8-byte aligned by the allocator.
+        Some(b) => unsafe { pyo3::ffi::PyByteArray_AsString(b.as_ptr()) as *mut u64 },
+        None => vals.as_mut_ptr(),
+    };
     let ptrs = RunPtrs {
         input: view,
-        tags,
-        vals,
+        tags: tags.as_mut_ptr(),
+        vals: vals_ptr,
         caps: captures.as_ptr(),
     };
-    if n < SERIAL_BELOW {
-        // SAFETY: one run over the whole range on this thread.
-        unsafe { ptrs.run(&k, 0, n) };
-    } else {
-        let pool = py.detach(rayon_pool)?;
-        let nchunks = n.div_ceil(CHUNK);
-        let task = Arc::new(JitTask {
-            remaining: AtomicUsize::new(nchunks),
-            cancelled: AtomicBool::new(false),
-            done: Mutex::new(false),
-            cv: Condvar::new(),
-        });
-        for c in 0..nchunks {
-            let (t, k) = (task.clone(), k.clone());
-            pool.spawn(move || {
-                if !t.cancelled.load(Ordering::Relaxed) {
-                    let start = c * CHUNK;
-                    // SAFETY: chunk c is run by this task only; the caller waits.
-                    unsafe { ptrs.run(&k, start, (start + CHUNK).min(n)) };
-                }
-                t.finish_one();
-            });
+    let seen = run_kernel(py, &k, ptrs, n)?;
+    let clean = seen & (1 << TAG_DEOPT) == 0 && !view.has_nulls();
+    if let (Some(out), true) = (&out, clean) {
+        let dtype = if seen == 1 << TAG_INT {
+            Some("int64")
+        } else if seen == 1 << TAG_FLOAT {
+            Some("float64")
+        } else {
+            None
+        };
+        if let Some(dtype) = dtype {
+            let items = [
+                pyo3::types::PyString::new(py, dtype).into_any(),
+                out.clone().into_any(),
+                py.None().into_bound(py),
+                0usize.into_pyobject(py)?.into_any(),
+            ];
+            return Ok(pyo3::types::PyTuple::new(py, items)?.into_any());
         }
-        parallel::wait(py, task.as_ref())?;
     }
-    resolve(py, &results, &view, func)?;
+    if let Some(out) = &out {
+        // SAFETY: the kernel wrote all n * 8 bytes.
+        let bytes = unsafe { out.as_bytes() };
+        vals = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
+            .collect();
+    }
+    let results = Results::from_parts(tags, vals);
+    if !clean {
+        resolve(py, &results, &view, func)?;
+    }
     Ok(match output {
         "list" => results.to_list(py)?.into_any(),
         other => results
