@@ -122,24 +122,24 @@ def _arrow_column(arr: Any, base: int) -> _gilmap.Column:
 
     t = arr.type
     if pa.types.is_int64(t):
-        return _gilmap.Column.from_arrow(arr, "int64")
+        return _gilmap.Column.from_arrow(arr, "int64", base)
     if pa.types.is_float64(t):
-        return _gilmap.Column.from_arrow(arr, "float64")
+        return _gilmap.Column.from_arrow(arr, "float64", base)
     if pa.types.is_boolean(t):
-        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "bool")
+        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "bool", base)
     if pa.types.is_null(t):
-        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64")
+        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64", base)
     if pa.types.is_integer(t):
         if pa.types.is_uint64(t) and len(arr) and (pc.max(arr).as_py() or 0) > INT64_MAX:
             limit = pa.scalar(INT64_MAX, pa.uint64())
             idx = pc.index(pc.greater(arr, limit), True).as_py()
             raise _bad(base + idx, f"{t} (value above int64)")
-        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64")
+        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64", base)
     if pa.types.is_floating(t):
-        return _gilmap.Column.from_arrow(arr.cast(pa.float64()), "float64")
+        return _gilmap.Column.from_arrow(arr.cast(pa.float64()), "float64", base)
     valid = pc.index(pc.is_valid(arr), True).as_py() if len(arr) else -1
     if valid is None or valid < 0:  # all null: no element to cast
-        return _gilmap.Column.from_arrow(pa.nulls(len(arr), pa.int64()), "int64")
+        return _gilmap.Column.from_arrow(pa.nulls(len(arr), pa.int64()), "int64", base)
     raise _bad(base + valid, f"arrow {t}")
 
 

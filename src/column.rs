@@ -35,6 +35,8 @@ impl Lane {
 pub struct ColumnView {
     pub lane: Lane,
     pub len: usize,
+    /// Index of element 0 in the whole input (a ChunkedArray's chunk), for messages.
+    pub base: usize,
     data: *const u8,
     stride: isize,
     /// Arrow-style validity bitmap and its bit offset; null when every slot is valid.
@@ -65,6 +67,7 @@ impl ColumnView {
         ColumnView {
             lane,
             len: values.len(),
+            base: 0,
             data: values.as_ptr() as *const u8,
             stride: 8,
             validity: std::ptr::null(),
@@ -121,6 +124,7 @@ impl Column {
         let view = ColumnView {
             lane,
             len: values.len(),
+            base: 0,
             data: values.as_ptr() as *const u8,
             stride: 8,
             validity: validity.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
@@ -279,6 +283,7 @@ pub fn column_from_buffer(obj: &Bound<'_, PyAny>, lane: Lane) -> Result<Column> 
     let view = ColumnView {
         lane,
         len: buf.shape()[0],
+        base: 0,
         data: buf.buf_ptr() as *const u8,
         stride: buf.strides()[0],
         validity: std::ptr::null(),
@@ -348,6 +353,7 @@ pub fn column_from_arrow(array: &Bound<'_, PyAny>, lane: Lane) -> Result<Column>
     let view = ColumnView {
         lane,
         len,
+        base: 0,
         data,
         stride: 8,
         validity: if a.null_count == 0 {
@@ -380,10 +386,14 @@ impl Column {
         Ok(column_from_buffer(obj, parse_lane(lane)?)?)
     }
 
-    /// Borrows a pyarrow int64/float64 array. `lane` is "int64", "bool" or "float64".
+    /// Borrows a pyarrow int64/float64 array. `lane` is "int64", "bool" or "float64";
+    /// `base` is the index of its first element in the whole input (for messages).
     #[staticmethod]
-    fn from_arrow(array: &Bound<'_, PyAny>, lane: &str) -> PyResult<Column> {
-        Ok(column_from_arrow(array, parse_lane(lane)?)?)
+    #[pyo3(signature = (array, lane, base = 0))]
+    fn from_arrow(array: &Bound<'_, PyAny>, lane: &str, base: usize) -> PyResult<Column> {
+        let mut col = column_from_arrow(array, parse_lane(lane)?)?;
+        col.view.base = base;
+        Ok(col)
     }
 
     /// The input lane: "int64" or "float64".

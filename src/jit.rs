@@ -120,17 +120,16 @@ impl RunPtrs {
     /// `[start, end)` is within the input and no other task runs it.
     unsafe fn run(&self, k: &Kernel, start: usize, end: usize) -> u32 {
         let (base, stride) = self.input.raw_ptr(start);
-        k.run(
-            base,
-            stride,
-            self.tags.add(start),
-            self.vals.add(start),
-            end - start,
-            self.caps,
-        );
-        let tags = std::slice::from_raw_parts(self.tags.add(start), end - start);
+        let vals = self.vals.add(start);
+        if let Some(t) = k.static_tag {
+            // The kernel writes no tags (self.tags may be dangling).
+            k.run_values(base, stride, self.tags, vals, end - start, self.caps);
+            return 1 << t;
+        }
+        let tags = self.tags.add(start);
+        k.run(base, stride, tags, vals, end - start, self.caps);
         let mut seen = [false; 8];
-        for &t in tags {
+        for &t in std::slice::from_raw_parts(tags, end - start) {
             seen[(t & 7) as usize] = true;
         }
         seen.iter()
@@ -257,8 +256,13 @@ pub fn jit_map<'py>(
     }
     let view = column.get().view();
     let n = view.len;
-    let mut tags = vec![0u8; n];
-    crate::output::advise_huge_pages(tags.as_mut_ptr(), n);
+    // A kernel with a static tag writes no tags: they are filled only if needed later.
+    let mut tags = if k.static_tag.is_some() {
+        Vec::new()
+    } else {
+        vec![0u8; n]
+    };
+    crate::output::advise_huge_pages(tags.as_mut_ptr(), tags.len());
     let list = output == "list";
     // Array outputs: the kernel writes its values straight into the output buffer.
     let out = if list {
@@ -307,6 +311,9 @@ pub fn jit_map<'py>(
             .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
             .collect();
     }
+    if let Some(t) = k.static_tag {
+        tags = vec![t; n];
+    }
     let results = Results::from_parts(tags, vals);
     if !clean {
         resolve(py, &results, &view, func)?;
@@ -314,7 +321,7 @@ pub fn jit_map<'py>(
     Ok(match output {
         "list" => results.to_list(py)?.into_any(),
         other => results
-            .to_array(py, view.lane, other == "arrow")?
+            .to_array(py, view.lane, other == "arrow", view.base)?
             .into_any(),
     })
 }

@@ -79,7 +79,7 @@ fn subinterp_map<'py>(
     Ok(match output {
         "list" => results.to_list(py)?.into_any(),
         other => results
-            .to_array(py, view.lane, other == "arrow")?
+            .to_array(py, view.lane, other == "arrow", view.base)?
             .into_any(),
     })
 }

@@ -186,13 +186,14 @@ impl Results {
     }
 
     /// Raw parts of an array: `(dtype, values, validity-or-None, null_count)`, dtype one of
-    /// "bool" (bit-packed), "int64", "float64". `fallback` is the dtype when no element
+    /// "bool" (bit-packed), "int64", "float64" (`base` offsets indices in messages). `fallback` is the dtype when no element
     /// produced a value (empty or all-null input); `bitpack_bool` selects Arrow's layout.
     pub fn to_array<'py>(
         mut self,
         py: Python<'py>,
         fallback: Lane,
         bitpack_bool: bool,
+        base: usize,
     ) -> Result<Bound<'py, PyTuple>> {
         let (tags, vals) = self.parts();
         let n = tags.len();
@@ -204,7 +205,7 @@ impl Results {
                 TAG_BOOL => any_bool = true,
                 TAG_BIG => {
                     return Err(GilmapError::ResultOverflow {
-                        index: i,
+                        index: i + base,
                         value: self.big(i),
                     })
                 }
@@ -223,7 +224,7 @@ impl Results {
                             )
                     };
                     return Err(GilmapError::NonNumberResult {
-                        index: i,
+                        index: i + base,
                         type_name,
                     });
                 }

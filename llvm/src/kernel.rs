@@ -52,16 +52,39 @@ pub struct Kernel {
     pub llvm_ir: String,
     pub optimized_ir: String,
     pub compile_ms: f64,
+    /// The one tag every element gets, when the function returns one type on every path
+    /// and can never need CPython (then the kernel does not write `tags` at all).
+    pub static_tag: Option<u8>,
     f: KernelFn,
 }
 
 impl Kernel {
-    /// Runs the kernel over `n` elements.
+    /// Runs the kernel over `n` elements, writing a tag and a value per element.
     ///
     /// # Safety
     /// `input` holds `n` elements at `stride` (in 8-byte elements); `tags` and `vals` hold
     /// `n` slots; `caps` holds one 8-byte value per capture.
     pub unsafe fn run(
+        &self,
+        input: *const u8,
+        stride: i64,
+        tags: *mut u8,
+        vals: *mut u64,
+        n: usize,
+        caps: *const u64,
+    ) {
+        (self.f)(input, stride, tags, vals, n as i64, caps);
+        if let Some(t) = self.static_tag {
+            std::ptr::write_bytes(tags, t, n);
+        }
+    }
+
+    /// Like [`Kernel::run`], but a kernel with a `static_tag` does not touch `tags`
+    /// (which may then be dangling).
+    ///
+    /// # Safety
+    /// As for [`Kernel::run`], except for `tags` when `static_tag` is set.
+    pub unsafe fn run_values(
         &self,
         input: *const u8,
         stride: i64,
@@ -100,7 +123,7 @@ const MAX_ROUNDS: usize = 6;
 pub fn lower_only(text: &str, lane: Lane) -> Result<(String, String)> {
     let ctx = Context::create();
     let prog = parse::parse(text)?;
-    let (typed, ir, _) = lower_rounds(&ctx, &prog, lane, "k")?;
+    let (typed, ir, _, _) = lower_rounds(&ctx, &prog, lane, "k")?;
     Ok((typed, ir))
 }
 
@@ -109,7 +132,7 @@ fn lower_rounds<'ctx>(
     prog: &Program,
     lane: Lane,
     prefix: &str,
-) -> Result<(String, String, inkwell::module::Module<'ctx>)> {
+) -> Result<(String, String, inkwell::module::Module<'ctx>, Option<u8>)> {
     if let Some(reason) = &prog.funcs[0].refusal {
         return Err(CompileError::Refused(reason.clone()));
     }
@@ -122,14 +145,20 @@ fn lower_rounds<'ctx>(
     for _ in 0..MAX_ROUNDS {
         let mut unit = Unit::new(ctx, prog, &mut inst, prefix);
         let loc = Loc::default();
-        let (root, _) = unit.instance(0, vec![lane.ty()], true, loc)?;
+        let (root, ret) = unit.instance(0, vec![lane.ty()], true, loc)?;
         if unit.incomplete {
             continue;
         }
-        emit_loop(&unit, root, lane, prefix);
+        let static_tag = match (&ret, unit.root_can_deopt) {
+            (Ty::Int, false) => Some(crate::lower::TAG_INT as u8),
+            (Ty::Float, false) => Some(crate::lower::TAG_FLOAT as u8),
+            (Ty::Bool, false) => Some(crate::lower::TAG_BOOL as u8),
+            _ => None,
+        };
+        emit_loop(&unit, root, lane, prefix, static_tag.is_some());
         let typed = unit.typed.clone();
         let ir = unit.module.print_to_string().to_string();
-        return Ok((typed, ir, unit.module));
+        return Ok((typed, ir, unit.module, static_tag));
     }
     Err(CompileError::ty(
         "could not infer the types (a recursive function whose result never reaches a base case?)",
@@ -142,6 +171,7 @@ fn emit_loop<'ctx>(
     root: inkwell::values::FunctionValue<'ctx>,
     lane: Lane,
     prefix: &str,
+    skip_tags: bool,
 ) {
     let ctx = unit.ctx;
     let (i8t, i64t, ptr) = (
@@ -223,8 +253,10 @@ fn emit_loop<'ctx>(
     };
     let tag = b.build_extract_value(r, 0, "tag").unwrap();
     let bits = b.build_extract_value(r, 1, "bits").unwrap();
-    let tp = unsafe { b.build_in_bounds_gep(i8t, tags, &[i], "").unwrap() };
-    b.build_store(tp, tag).unwrap();
+    if !skip_tags {
+        let tp = unsafe { b.build_in_bounds_gep(i8t, tags, &[i], "").unwrap() };
+        b.build_store(tp, tag).unwrap();
+    }
     let vp = unsafe { b.build_in_bounds_gep(i64t, vals, &[i], "").unwrap() };
     b.build_store(vp, bits).unwrap();
     let next = b.build_int_add(i, i64t.const_int(1, false), "").unwrap();
@@ -242,7 +274,7 @@ pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
     let ctx = Context::create();
     let prog = parse::parse(text)?;
     let prefix = format!("gm_{hash}");
-    let (typed_ir, llvm_ir, module) = lower_rounds(&ctx, &prog, lane, &prefix)?;
+    let (typed_ir, llvm_ir, module, static_tag) = lower_rounds(&ctx, &prog, lane, &prefix)?;
     let tm = engine::target_machine()?;
     engine::optimize(&module, &tm)?;
     let optimized_ir = module.print_to_string().to_string();
@@ -257,6 +289,7 @@ pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
         llvm_ir,
         optimized_ir,
         compile_ms: t0.elapsed().as_secs_f64() * 1e3,
+        static_tag,
         f,
     })
 }

@@ -124,13 +124,13 @@ unsafe fn call_one(job: &Job, func: *mut ffi::PyObject, i: usize) -> Result<(), 
     };
     let Some(arg) = Owned::new(arg) else {
         return Err(GilmapError::Worker {
-            index: i,
+            index: i + input.base,
             exc: Box::new(capture_exception()),
         });
     };
     let Some(res) = Owned::new(ffi::PyObject_CallOneArg(func, arg.ptr())) else {
         return Err(GilmapError::Worker {
-            index: i,
+            index: i + input.base,
             exc: Box::new(capture_exception()),
         });
     };
@@ -151,7 +151,7 @@ unsafe fn call_one(job: &Job, func: *mut ffi::PyObject, i: usize) -> Result<(), 
     } else {
         let name = std::ffi::CStr::from_ptr((*ffi::Py_TYPE(r)).tp_name);
         return Err(GilmapError::NonNumberResult {
-            index: i,
+            index: i + input.base,
             type_name: name.to_string_lossy().into_owned(),
         });
     }

@@ -113,6 +113,8 @@ pub struct Unit<'a, 'ctx> {
     declared: HashMap<InstKey, FunctionValue<'ctx>>,
     /// A return type changed or a Bottom value was used: the round must be redone.
     pub incomplete: bool,
+    /// Whether the root instance has a deopt exit (if not, no element ever needs CPython).
+    pub root_can_deopt: bool,
     pub typed: String,
 }
 
@@ -131,6 +133,7 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
             prefix: prefix.to_string(),
             declared: HashMap::new(),
             incomplete: false,
+            root_can_deopt: true,
             typed: String::new(),
         }
     }
@@ -306,6 +309,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             self.unit.typed.truncate(typed_start);
             self.lower_all()?;
             if !self.redo {
+                if self.root {
+                    self.unit.root_can_deopt = self.err_bb.is_some();
+                }
                 return Ok(self.ret.clone());
             }
             // A back edge widened a loop header's types: lower the function again.
