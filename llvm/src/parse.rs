@@ -82,9 +82,42 @@ impl Op {
         matches!(self, Op::Jump(_) | Op::ReturnValue)
     }
 
+    /// The gnb opname (as in docs/JIT_TEXT_FORMAT.md), for dumps and messages.
     pub fn name(&self) -> String {
-        let dbg = format!("{self:?}");
-        dbg.split('(').next().unwrap_or("").to_string()
+        match self {
+            Op::Nop => "NOP",
+            Op::LoadFast(_) => "LOAD_FAST",
+            Op::LoadFastCheck(_) => "LOAD_FAST_CHECK",
+            Op::StoreFast(_) => "STORE_FAST",
+            Op::LoadConst(_) => "LOAD_CONST",
+            Op::LoadDeref(_) => "LOAD_DEREF",
+            Op::LoadGlobal(..) => "LOAD_GLOBAL",
+            Op::LoadAttr(_) => "LOAD_ATTR",
+            Op::BinaryOp(_) => "BINARY_OP",
+            Op::CompareOp(_) => "COMPARE_OP",
+            Op::IsOp(_) => "IS_OP",
+            Op::ContainsOp(_) => "CONTAINS_OP",
+            Op::UnaryNegative => "UNARY_NEGATIVE",
+            Op::UnaryInvert => "UNARY_INVERT",
+            Op::UnaryNot => "UNARY_NOT",
+            Op::UnaryPositive => "UNARY_POSITIVE",
+            Op::ToBool => "TO_BOOL",
+            Op::PopJumpIfFalse(_) => "POP_JUMP_IF_FALSE",
+            Op::PopJumpIfTrue(_) => "POP_JUMP_IF_TRUE",
+            Op::PopJumpIfNone(_) => "POP_JUMP_IF_NONE",
+            Op::PopJumpIfNotNone(_) => "POP_JUMP_IF_NOT_NONE",
+            Op::Jump(_) => "JUMP",
+            Op::GetIter => "GET_ITER",
+            Op::ForIter(_) => "FOR_ITER",
+            Op::PopTop => "POP_TOP",
+            Op::Copy(_) => "COPY",
+            Op::Swap(_) => "SWAP",
+            Op::UnpackSequence(_) => "UNPACK_SEQUENCE",
+            Op::Call(..) => "CALL",
+            Op::ReturnValue => "RETURN_VALUE",
+            Op::Unsupported(name, _) => return name.clone(),
+        }
+        .to_string()
     }
 }
 

@@ -17,6 +17,9 @@ use super::{Cond, FnCompiler, TAG_DEOPT, V};
 use crate::error::Result;
 use crate::types::Ty;
 
+/// 2**63, the first float beyond int64.
+const TWO_POW_63: f64 = (1u64 << 63) as f64;
+
 /// math functions with one float argument that CPython computes by calling libm directly.
 const LIBM_1: &[&str] = &[
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
@@ -107,21 +110,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     fn float_to_int(&mut self, t: FloatValue<'ctx>) -> V<'ctx> {
         let lo = self
             .b
-            .build_float_compare(
-                FloatPredicate::OGE,
-                t,
-                self.fconst(-9.223372036854775808e18),
-                "",
-            )
+            .build_float_compare(FloatPredicate::OGE, t, self.fconst(-TWO_POW_63), "")
             .unwrap();
         let hi = self
             .b
-            .build_float_compare(
-                FloatPredicate::OLT,
-                t,
-                self.fconst(9.223372036854775808e18),
-                "",
-            )
+            .build_float_compare(FloatPredicate::OLT, t, self.fconst(TWO_POW_63), "")
             .unwrap();
         let ok = self.b.build_and(lo, hi, "").unwrap(); // false for nan and inf
         self.check(self.b.build_not(ok, "").unwrap());
@@ -267,7 +260,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
 
     fn builtin(&mut self, name: &str, mut args: Vec<V<'ctx>>, kw: &[String]) -> Result<V<'ctx>> {
         let n = args.len();
-        if !kw.is_empty() && !(name == "round" && kw == ["ndigits"]) {
+        if !(kw.is_empty() || name == "round" && kw == ["ndigits"]) {
             return Err(self.unsupported(format!("keyword arguments to {name}()")));
         }
         match (name, n) {

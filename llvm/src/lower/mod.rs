@@ -94,6 +94,8 @@ impl<'ctx> State<'ctx> {
 }
 
 type Tys = (Vec<Ty>, Vec<Ty>);
+/// The phis of one entry-state slot and the slot's type.
+type PhiSlot<'ctx> = (Ty, Vec<PhiValue<'ctx>>);
 /// `(function id, argument types, is the kernel root)`: the root also takes the captures.
 pub type InstKey = (u32, String, bool);
 
@@ -234,7 +236,7 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     bbs: Vec<BasicBlock<'ctx>>,
     observed: Vec<Option<Tys>>,
     incoming: Vec<Vec<(BasicBlock<'ctx>, State<'ctx>)>>,
-    phis: Vec<Option<Vec<(Ty, Vec<PhiValue<'ctx>>)>>>,
+    phis: Vec<Option<Vec<PhiSlot<'ctx>>>>,
     /// Loop-header entry types widened by a back edge (the function is lowered again).
     widen: Vec<Option<Tys>>,
     redo: bool,
@@ -244,6 +246,8 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     ret: Ty,
     /// Index of the instruction being lowered (for error locations).
     pub at: usize,
+    /// This instance's typed-IR text (appended to the unit's when it is done).
+    typed: String,
 }
 
 impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
@@ -276,6 +280,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             err_bb: None,
             ret: Ty::Bottom,
             at: 0,
+            typed: String::new(),
         })
     }
 
@@ -304,14 +309,14 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn run(mut self) -> Result<Ty> {
-        let typed_start = self.unit.typed.len();
         for _ in 0..6 {
-            self.unit.typed.truncate(typed_start);
+            self.typed.clear();
             self.lower_all()?;
             if !self.redo {
                 if self.root {
                     self.unit.root_can_deopt = self.err_bb.is_some();
                 }
+                self.unit.typed.push_str(&self.typed);
                 return Ok(self.ret.clone());
             }
             // A back edge widened a loop header's types: lower the function again.
@@ -359,7 +364,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             locals,
         };
         let _ = writeln!(
-            self.unit.typed,
+            self.typed,
             "fn {} f{}({}) {{",
             self.f.name,
             self.f.id,
@@ -388,7 +393,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 self.b.build_unreachable().unwrap();
             }
         }
-        let _ = writeln!(self.unit.typed, "}} -> {}", self.ret);
+        let _ = writeln!(self.typed, "}} -> {}", self.ret);
         Ok(())
     }
 
@@ -407,7 +412,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         self.assumed[blk] = Some(tys.clone());
         let (start, end) = (self.cfg.blocks[blk].start, self.cfg.blocks[blk].end);
         let _ = writeln!(
-            self.unit.typed,
+            self.typed,
             "  bb{blk} @{}: stack={} locals={}",
             self.f.instrs[start].offset,
             show(&tys.0),
@@ -420,7 +425,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             let last = i + 1 == end;
             let flow = self.step(&ins.op, &mut st)?;
             let _ = writeln!(
-                self.unit.typed,
+                self.typed,
                 "    @{} L{} {} -> {}",
                 ins.offset,
                 ins.line,
@@ -855,19 +860,25 @@ pub enum Cond<'ctx> {
 }
 
 fn op_text(op: &Op) -> String {
+    let name = op.name();
     match op {
-        Op::LoadConst(c) => format!("LOAD_CONST {c:?}"),
-        Op::LoadGlobal(_, name) => format!("LOAD_GLOBAL {name}"),
-        Op::BinaryOp(s) | Op::CompareOp(s) => format!("{} {s}", op.name()),
-        Op::LoadFast(i) | Op::LoadFastCheck(i) | Op::StoreFast(i) | Op::LoadDeref(i) => {
-            format!("{} {i}", op.name())
-        }
-        Op::Call(n, kw) if kw.is_empty() => format!("CALL {n}"),
-        Op::Call(n, kw) => format!("CALL {n} kw={}", kw.join(",")),
-        Op::LoadAttr(a) => format!("LOAD_ATTR {a}"),
+        Op::LoadConst(c) => format!("{name} {c:?}"),
+        Op::LoadGlobal(_, global) => format!("{name} {global}"),
+        Op::BinaryOp(s) | Op::CompareOp(s) => format!("{name} {s}"),
+        Op::LoadFast(i)
+        | Op::LoadFastCheck(i)
+        | Op::StoreFast(i)
+        | Op::LoadDeref(i)
+        | Op::Copy(i)
+        | Op::Swap(i)
+        | Op::UnpackSequence(i) => format!("{name} {i}"),
+        Op::IsOp(b) | Op::ContainsOp(b) => format!("{name} {}", *b as u8),
+        Op::Call(n, kw) if kw.is_empty() => format!("{name} {n}"),
+        Op::Call(n, kw) => format!("{name} {n} kw={}", kw.join(",")),
+        Op::LoadAttr(a) => format!("{name} {a}"),
         other => match other.target() {
-            Some(t) => format!("{} @{t}", other.name()),
-            None => other.name(),
+            Some(t) => format!("{name} @{t}"),
+            None => name,
         },
     }
 }
