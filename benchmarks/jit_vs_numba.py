@@ -77,8 +77,10 @@ def main() -> int:
         import numba
     except ImportError:
         numba = None
-    print(f"gilmap {gilmap.__version__}; numba {getattr(numba, '__version__', 'absent')} "
-          f"(threading layer {os.environ['NUMBA_THREADING_LAYER']}); {os.cpu_count()} cores")
+    print(
+        f"gilmap {gilmap.__version__}; numba {getattr(numba, '__version__', 'absent')} "
+        f"(threading layer {os.environ['NUMBA_THREADING_LAYER']}); {os.cpu_count()} cores"
+    )
     print(f"\narray in/array out, n={n:,}, best of {reps}")
     print(f"{'workload':<18}{'gilmap ms':>11}{'numba ms':>11}{'ratio':>8}  exact")
     for name, fn, sig, make in WORKLOADS:
@@ -90,7 +92,11 @@ def main() -> int:
         ref = np.array(list(map(fn, xs[:2000].tolist())))
         exact = same(out[:2000], ref)
         if numba is not None:
-            ret = "f8" if isinstance(fn(xs[1].item()), float) else ("b1" if isinstance(fn(xs[1].item()), bool) else "i8")
+            ret = (
+                "f8"
+                if isinstance(fn(xs[1].item()), float)
+                else ("b1" if isinstance(fn(xs[1].item()), bool) else "i8")
+            )
             vec = numba.vectorize([f"{ret}({sig})"], target="parallel")(fn)
             vec(xs[:10])
             t_n = best(lambda vec=vec, xs=xs: vec(xs), reps)
@@ -105,8 +111,10 @@ def main() -> int:
     t_g = best(lambda: gilmap.map(aff, big), reps)
     t_c = best(lambda: parallel_copy(big, dst), reps)
     t_np = best(lambda: big * 1.5 + 0.5, reps)
-    print(f"\nx*1.5+0.5 on 10M float64: gilmap {t_g * 1e3:.1f} ms, parallel copy {t_c * 1e3:.1f} ms "
-          f"(ratio {t_g / t_c:.2f}), numpy {t_np * 1e3:.1f} ms")
+    print(
+        f"\nx*1.5+0.5 on 10M float64: gilmap {t_g * 1e3:.1f} ms, parallel copy {t_c * 1e3:.1f} ms "
+        f"(ratio {t_g / t_c:.2f}), numpy {t_np * 1e3:.1f} ms"
+    )
 
     lat = []
     for k in range(10):
@@ -130,8 +138,10 @@ def main() -> int:
         t_l = best(lambda fn=fn, xs=xs: list(map(fn, xs)), reps)
         t_g = best(lambda fn=fn, xs=xs: gilmap.map(fn, xs), reps)
         assert gilmap.map(fn, xs) == list(map(fn, xs))
-        print(f"list in/list out {label}: list(map) {t_l * 1e3:.1f} ms, gilmap {t_g * 1e3:.1f} ms, "
-              f"x{t_l / t_g:.2f}")
+        print(
+            f"list in/list out {label}: list(map) {t_l * 1e3:.1f} ms, gilmap {t_g * 1e3:.1f} ms, "
+            f"x{t_l / t_g:.2f}"
+        )
     return 0
 
 

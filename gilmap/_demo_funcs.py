@@ -27,3 +27,12 @@ def score(x: int) -> float:
         else:
             acc -= k * 0.25
     return acc
+
+
+def digit_spread(n: int) -> int:
+    """Strings and a dict: only the sub-interpreter pool can run this in parallel."""
+    counts: dict[str, int] = {}
+    for k in range(20):
+        for ch in str(abs(n) * 7919 + k):
+            counts[ch] = counts.get(ch, 0) + 1
+    return max(counts.values()) - min(counts.values())

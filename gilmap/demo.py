@@ -1,7 +1,8 @@
 """``python -m gilmap.demo``: gilmap.map against list(map) on a few functions.
 
-For each function it prints the backend the router chose, gilmap's time, the time of
-``list(map(...))`` and whether the results are identical (values and element types).
+For each function it prints the backend the router chose (``jit`` for numeric code,
+``subinterp`` for anything else), gilmap's time, the time of ``list(map(...))`` and whether
+the results are identical (values and element types).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import gilmap
 
-from ._demo_funcs import affine, collatz_steps, score
+from ._demo_funcs import affine, collatz_steps, digit_spread, score
 
 
 def _same(a: list[Any], b: list[Any]) -> bool:
@@ -68,6 +69,7 @@ def main() -> int:
     ok &= run_case("lambda x: x*x - 1 (REPL-style)", lambda x: x * x - 1, floats)
     ok &= run_case("collatz_steps(n) (heavy, pure Python)", collatz_steps, ints)
     ok &= run_case("score(x) (heavy, branchy loop)", score, ints)
+    ok &= run_case("digit_spread(n) (str + dict)", digit_spread, ints)
     gilmap.shutdown_workers()
     return 0 if ok else 1
 
