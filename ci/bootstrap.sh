@@ -48,6 +48,7 @@ for ver in $PY_VERSIONS; do
     (
       export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
       export CARGO_TARGET_DIR="target/py$ver"
+      mkdir -p target
       maturin develop --release --quiet >"$CARGO_TARGET_DIR.log" 2>&1 \
         || { cat "$CARGO_TARGET_DIR.log" >&2; die "maturin develop failed for Python $ver"; }
     )
