@@ -27,6 +27,8 @@ pub struct Cfg {
     pub rpo: Vec<usize>,
     /// Number of predecessor edges of each block.
     pub npreds: Vec<usize>,
+    /// Blocks entered by a back edge (loop headers).
+    pub is_header: Vec<bool>,
 }
 
 /// Index of the instruction at (or first after) byte offset `offset`.
@@ -120,10 +122,23 @@ pub fn build(f: &Function) -> Result<Cfg> {
             npreds[s] += 1;
         }
     }
+    let mut pos = vec![usize::MAX; blocks.len()];
+    for (i, &b) in post.iter().enumerate() {
+        pos[b] = i;
+    }
+    let mut is_header = vec![false; blocks.len()];
+    for &b in &post {
+        for &s in &blocks[b].succs {
+            if pos[s] <= pos[b] {
+                is_header[s] = true;
+            }
+        }
+    }
     Ok(Cfg {
         blocks,
         rpo: post,
         npreds,
+        is_header,
     })
 }
 

@@ -236,6 +236,8 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     bbs: Vec<BasicBlock<'ctx>>,
     observed: Vec<Option<Tys>>,
     incoming: Vec<Vec<(BasicBlock<'ctx>, State<'ctx>)>>,
+    /// Pending error flags carried into a (non-loop-header) block, per incoming edge.
+    err_in: Vec<Vec<(BasicBlock<'ctx>, Option<IntValue<'ctx>>)>>,
     phis: Vec<Option<Vec<PhiSlot<'ctx>>>>,
     /// Loop-header entry types widened by a back edge (the function is lowered again).
     widen: Vec<Option<Tys>>,
@@ -272,6 +274,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             bbs: Vec::new(),
             observed: vec![None; n],
             incoming: vec![Vec::new(); n],
+            err_in: vec![Vec::new(); n],
             phis: vec![None; n],
             widen: vec![None; n],
             redo: false,
@@ -327,6 +330,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             let n = self.cfg.blocks.len();
             self.observed = vec![None; n];
             self.incoming = vec![Vec::new(); n];
+            self.err_in = vec![Vec::new(); n];
             self.phis = vec![None; n];
             self.assumed = vec![None; n];
             self.err = None;
@@ -418,7 +422,6 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             show(&tys.0),
             self.show_locals(&tys.1)
         );
-        self.err = None;
         for i in start..end {
             self.at = i;
             let ins = self.f.instrs[i].clone();
@@ -435,7 +438,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             match flow {
                 Flow::Next if last => {
                     let succ = self.cfg.blocks[blk].succs[0];
-                    self.flush_err();
+                    self.leave(&[succ]);
                     self.edge(succ, &st)?;
                     self.b.build_unconditional_branch(self.bbs[succ]).unwrap();
                 }
@@ -447,7 +450,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     not_taken,
                 } => {
                     let succs = self.cfg.blocks[blk].succs.clone();
-                    self.flush_err();
+                    self.leave(&succs);
                     self.edge(succs[0], &not_taken)?;
                     self.edge(succs[1], &taken)?;
                     match cond {
@@ -496,6 +499,18 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         let incoming = std::mem::take(&mut self.incoming[blk]);
         for (from, st) in &incoming {
             self.add_incoming(&slots, *from, st);
+        }
+        // A pending error flag carried in from a predecessor (tested at the next loop
+        // edge or return, so branches stay convertible to selects).
+        let errs = std::mem::take(&mut self.err_in[blk]);
+        self.err = None;
+        if errs.iter().any(|(_, e)| e.is_some()) {
+            let i1 = self.ctx().bool_type();
+            let phi = self.b.build_phi(i1, "err").unwrap();
+            for (from, e) in errs {
+                phi.add_incoming(&[(&e.unwrap_or(i1.const_zero()), from)]);
+            }
+            self.err = Some(phi.as_basic_value().into_int_value());
         }
         self.phis[blk] = Some(slots);
         let locals = vals.split_off(tys.0.len());
@@ -655,8 +670,18 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         } else {
             self.observed[to] = Some(merged);
             self.incoming[to].push((from, st.clone()));
+            self.err_in[to].push((from, self.err));
         }
         Ok(())
+    }
+
+    /// Before a block's terminator: the pending error flag is tested here if a successor
+    /// is a loop header (so a failed element never iterates on a bad value); otherwise it
+    /// is carried into the successors.
+    fn leave(&mut self, succs: &[usize]) {
+        if succs.iter().any(|&s| self.cfg.is_header[s]) {
+            self.flush_err();
+        }
     }
 
     /// ORs a failure condition into the block's error flag.
