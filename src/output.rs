@@ -148,8 +148,12 @@ impl Results {
 
     /// A Python list: each element with the type `func` returned, `None` at null slots.
     pub fn to_list<'py>(mut self, py: Python<'py>) -> Result<Bound<'py, PyList>> {
-        let bigs: Vec<(usize, String)> = std::mem::take(&mut *self.bigs.lock().unwrap());
-        let objs: Vec<(usize, Py<PyAny>)> = std::mem::take(&mut *self.objs.lock().unwrap());
+        let mut bigs: Vec<(usize, String)> = std::mem::take(&mut *self.bigs.lock().unwrap());
+        let mut objs: Vec<(usize, Py<PyAny>)> = std::mem::take(&mut *self.objs.lock().unwrap());
+        // Side tables in index order, consumed by a cursor (workers push out of order).
+        bigs.sort_unstable_by_key(|(i, _)| *i);
+        objs.sort_unstable_by_key(|(i, _)| *i);
+        let (mut next_big, mut next_obj) = (bigs.iter(), objs.iter());
         let (tags, vals) = self.parts();
         let n = tags.len();
         // SAFETY: PyList_New(n) then PyList_SET_ITEM for every index before it escapes.
@@ -166,12 +170,12 @@ impl Results {
                     TAG_FLOAT => ffi::PyFloat_FromDouble(f64::from_bits(v)),
                     TAG_BOOL => ffi::PyBool_FromLong(v as _),
                     TAG_BIG => {
-                        let text = &bigs.iter().find(|(j, _)| *j == i).expect("big int text").1;
+                        let text = &next_big.find(|(j, _)| *j == i).expect("big int text").1;
                         let c = std::ffi::CString::new(text.as_str()).expect("decimal text");
                         ffi::PyLong_FromString(c.as_ptr(), std::ptr::null_mut(), 10)
                     }
                     TAG_OBJ => {
-                        let o = &objs.iter().find(|(j, _)| *j == i).expect("object result").1;
+                        let o = &next_obj.find(|(j, _)| *j == i).expect("object result").1;
                         ffi::Py_NewRef(o.as_ptr())
                     }
                     _ => ffi::Py_NewRef(ffi::Py_None()),
