@@ -189,8 +189,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 // A safe divisor keeps the (discarded) result defined.
                 let bad = self.or(y_zero, ovf);
                 let d = self.sel_i(bad, self.i64c(1), y);
-                let q = self.b.build_int_signed_div(x, d, "").unwrap();
-                let r = self.b.build_int_signed_rem(x, d, "").unwrap();
+                let (q, r) = self.sdivrem(x, d, y.is_const());
                 // Floor: adjust when the remainder is non-zero and its sign differs from d.
                 let rnz = self.icmp(IntPredicate::NE, r, zero);
                 let sx = self.b.build_xor(r, d, "").unwrap();
@@ -234,6 +233,55 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
             other => return Err(self.unsupported(format!("operator {other:?}"))),
         })
+    }
+
+    /// Truncating `(x / d, x % d)` (`d` != 0, not MIN / -1). For a run-time divisor, when
+    /// both fit in 32 unsigned bits a 32-bit division runs instead (64-bit `idiv` is several
+    /// times slower).
+    fn sdivrem(
+        &self,
+        x: IntValue<'ctx>,
+        d: IntValue<'ctx>,
+        const_divisor: bool,
+    ) -> (IntValue<'ctx>, IntValue<'ctx>) {
+        // A constant divisor becomes a multiplication in LLVM: no bypass needed.
+        if const_divisor {
+            let q = self.b.build_int_signed_div(x, d, "").unwrap();
+            return (q, self.b.build_int_signed_rem(x, d, "").unwrap());
+        }
+        let ctx = self.ctx();
+        let (i32t, i64t) = (ctx.i32_type(), ctx.i64_type());
+        let both = self.b.build_or(x, d, "").unwrap();
+        let small = self.icmp(IntPredicate::ULT, both, self.i64c(1 << 32));
+        let fast = ctx.append_basic_block(self.llfn, "div32");
+        let slow = ctx.append_basic_block(self.llfn, "div64");
+        let join = ctx.append_basic_block(self.llfn, "divdone");
+        self.b.build_conditional_branch(small, fast, slow).unwrap();
+        self.b.position_at_end(fast);
+        let (x32, d32) = (
+            self.b.build_int_truncate(x, i32t, "").unwrap(),
+            self.b.build_int_truncate(d, i32t, "").unwrap(),
+        );
+        let q32 = self.b.build_int_unsigned_div(x32, d32, "").unwrap();
+        let r32 = self.b.build_int_unsigned_rem(x32, d32, "").unwrap();
+        let (qf, rf) = (
+            self.b.build_int_z_extend(q32, i64t, "").unwrap(),
+            self.b.build_int_z_extend(r32, i64t, "").unwrap(),
+        );
+        self.b.build_unconditional_branch(join).unwrap();
+        self.b.position_at_end(slow);
+        let qs = self.b.build_int_signed_div(x, d, "").unwrap();
+        let rs = self.b.build_int_signed_rem(x, d, "").unwrap();
+        self.b.build_unconditional_branch(join).unwrap();
+        self.b.position_at_end(join);
+        let q = self.b.build_phi(i64t, "q").unwrap();
+        q.add_incoming(&[(&qf, fast), (&qs, slow)]);
+        let r = self.b.build_phi(i64t, "r").unwrap();
+        r.add_incoming(&[(&rf, fast), (&rs, slow)]);
+        (
+            q.as_basic_value().into_int_value(),
+            r.as_basic_value().into_int_value(),
+        )
     }
 
     /// `x ** e` for an int base: int result for a constant exponent >= 0 (square and
