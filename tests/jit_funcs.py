@@ -35,8 +35,24 @@ def outcome(func, data, mapper=None):
         if mapper is None:
             return "ok", list(map(func, data))
         return "ok", list(mapper(func, data))
+    except AssertionError:  # jmap's "not run by the JIT"
+        raise
     except Exception as exc:  # noqa: BLE001 - the type is the result
         return "raise", type(exc)
+
+
+def exact(values):
+    """Each value with its exact type; floats and complexes by ``repr`` (bit-level: -0.0,
+    nan and inf compare as themselves), so two lists are equal only if CPython's are."""
+    return [(type(v), repr(v) if type(v) in (float, complex) else v) for v in values]
+
+
+def same_outcome(want, got) -> bool:
+    if want[0] != got[0]:
+        return False
+    if want[0] == "raise":
+        return want[1] is got[1]
+    return exact(want[1]) == exact(got[1])
 
 
 # ----------------------------------------------------------------------------- globals
@@ -119,3 +135,31 @@ def range_zero_step(x):
 def uses_list(x):
     ys = [x, x + 1]
     return ys[0]
+
+
+# ----------------------------------------------------------------------------- closures
+
+
+def make_affine(k):
+    def affine(x):
+        return x * k + 1.0
+
+    return affine
+
+
+def make_settable(k):
+    """A closure ``x * k`` and a setter that rebinds its cell (``nonlocal``)."""
+
+    def times(x):
+        return x * k
+
+    def set_k(value):
+        nonlocal k
+        k = value
+
+    return times, set_k
+
+
+def call_offset(x):
+    """A global read by a callee (OFFSET, via ``use_offset``)."""
+    return use_offset(x) * 2

@@ -6,6 +6,7 @@ Every call goes through ``jmap``, which asserts that the JIT ran it."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyarrow as pa
@@ -193,6 +194,17 @@ def test_arrow_with_nulls(name):
         check_array(out, f, values)
 
 
+@pytest.mark.parametrize("n", [30, LARGE], ids=["serial", "parallel"])
+def test_sliced_arrow_array_with_offset_and_nulls(n):
+    values = [None if i % 7 == 3 else i - n // 2 for i in range(n)]
+    for lo, hi in [(1, n), (5, n - 3), (n // 3, n // 3 + 9)]:
+        part = pa.array(values, pa.int64())[lo:hi]
+        for name in ("affine", "halve", "is_pos"):
+            out = jmap(FUNCS[name], part)
+            assert out.null_count == values[lo:hi].count(None)
+            check_array(out, FUNCS[name], values[lo:hi])
+
+
 def test_arrow_null_slots_never_reach_the_function():
     # 1 // x raises for 0; the null slot's buffer value is 0 (pyarrow zero-fills it).
     arr = pa.array([1, None, 4], pa.int64())
@@ -236,6 +248,40 @@ def test_overflow_list_gives_exact_big_int(n):
     assert_same_list(jmap(g, data), list(map(g, data)))
     h = lambda x: -x  # noqa: E731
     assert jmap(h, data)[n // 2] == 2**63
+
+
+@pytest.mark.parametrize("n", [8191, 8192, 8193, 3 * 16384 + 1])
+def test_deopts_at_chunk_boundaries(n):
+    # Serial below 8192 elements, chunks of 16384 above: flagged elements at the edges.
+    marks = [i for i in (0, 8191, 8192, 16383, 16384, 32768, n - 1) if i < n]
+    data = [3] * n
+    for i in marks:
+        data[i] = 2**40 + i
+    f = lambda x: x * x  # noqa: E731
+    out = jmap(f, data)
+    assert_same_list(out, list(map(f, data)))
+    for i in marks:
+        assert out[i] == (2**40 + i) ** 2
+    with pytest.raises(OverflowError, match=r"element 0\b"):
+        jmap(f, np.array(data))
+    last = np.full(n, 3)
+    last[n - 1] = 2**40
+    with pytest.raises(OverflowError, match=rf"element {n - 1}\b"):
+        jmap(f, last)
+
+
+def test_many_big_int_results_take_linear_time():
+    # Every result leaves int64: each is re-evaluated by CPython. That costs about what
+    # list(map) costs; assembling the list must not be quadratic in the number of them.
+    data = list(range(1, LARGE + 1))
+    f = lambda x: x << 70  # noqa: E731
+    t0 = time.perf_counter()
+    want = list(map(f, data))
+    t1 = time.perf_counter()
+    out = jmap(f, data)
+    t2 = time.perf_counter()
+    assert out == want
+    assert t2 - t1 < 2.0 + 20 * (t1 - t0), f"{t2 - t1:.2f}s vs list(map) {t1 - t0:.3f}s"
 
 
 @pytest.mark.parametrize("n", [10, LARGE], ids=["serial", "parallel"])
