@@ -32,6 +32,7 @@ def subinterp_map(
     qualname: str,
     sys_path: Sequence[str],
     output: Literal["list", "array", "arrow"],
+    globals: Sequence[tuple[str, int | float | bool | str | None]] = ...,
 ) -> list[Any] | ArrayParts: ...
 
 class JitRefused(ValueError):

@@ -44,8 +44,11 @@ thread_local! {
 ///
 /// `output` is "list" (a list of Python numbers) or "array" / "arrow" (a tuple
 /// `(dtype, values, validity, null_count)` of raw buffers; "arrow" bit-packs bools).
+///
+/// `globals` are `(name, value)` module globals (int, float, bool, str or None) copied
+/// into the worker's module before the call.
 #[pyfunction]
-#[pyo3(signature = (column, module, qualname, sys_path, output))]
+#[pyo3(signature = (column, module, qualname, sys_path, output, globals = Vec::new()))]
 fn subinterp_map<'py>(
     py: Python<'py>,
     column: &Bound<'py, Column>,
@@ -53,7 +56,12 @@ fn subinterp_map<'py>(
     qualname: String,
     sys_path: Vec<String>,
     output: &str,
+    globals: Vec<(String, Bound<'py, PyAny>)>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let globals = globals
+        .into_iter()
+        .map(|(name, v)| sync_value(&v).map(|sv| (name, sv)))
+        .collect::<PyResult<Vec<_>>>()?;
     let view = column.get().view();
     if !matches!(output, "list" | "array" | "arrow") {
         return Err(pyo3::exceptions::PyValueError::new_err(format!(
@@ -61,7 +69,7 @@ fn subinterp_map<'py>(
         )));
     }
     let (shared, size) = py.detach(pool::get)?;
-    let job = Arc::new(Job::new(module, qualname, sys_path, view, size));
+    let job = Arc::new(Job::new(module, qualname, sys_path, globals, view, size));
     if view.len > 0 {
         shared.submit(job.clone());
         parallel::wait(py, job.as_ref())?;
@@ -81,6 +89,29 @@ fn subinterp_map<'py>(
         other => results
             .to_array(py, view.lane, other == "arrow", view.base)?
             .into_any(),
+    })
+}
+
+fn sync_value(v: &Bound<'_, PyAny>) -> PyResult<pool::job::SyncValue> {
+    use pool::job::SyncValue;
+    use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
+    Ok(if v.is_none() {
+        SyncValue::None
+    } else if let Ok(b) = v.cast::<PyBool>() {
+        SyncValue::Bool(b.is_true())
+    } else if v.cast::<PyInt>().is_ok() {
+        match v.extract::<i64>() {
+            Ok(i) => SyncValue::Int(i),
+            Err(_) => SyncValue::Big(v.str()?.to_string()),
+        }
+    } else if let Ok(f) = v.cast::<PyFloat>() {
+        SyncValue::Float(f.value())
+    } else if let Ok(s) = v.cast::<PyString>() {
+        SyncValue::Str(s.to_string())
+    } else {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "only int, float, bool, str and None globals are synced",
+        ));
     })
 }
 

@@ -275,3 +275,12 @@ class _NamedCallable:
 
 
 times5_minus1 = _NamedCallable("times5_minus1")
+
+
+SYNCED_OFFSET = 10
+SYNCED_LABEL = "a"
+
+
+def add_synced_offset(x):
+    """Reads module globals the caller may change at run time."""
+    return x + SYNCED_OFFSET + len(SYNCED_LABEL)

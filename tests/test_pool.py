@@ -183,3 +183,14 @@ def test_concurrent_failures_stay_with_their_caller():
 def test_small_inputs_of_every_size(n):
     data = list(range(n))
     assert gilmap.map(g.heavy, data) == list(map(g.heavy, data))
+
+
+def test_globals_changed_at_run_time_reach_the_workers(monkeypatch):
+    # Workers import the module afresh; number/str globals are copied in before each call.
+    assert gilmap.explain(g.add_synced_offset)["backend"] == "subinterp"
+    assert gilmap.map(g.add_synced_offset, [1, 2]) == [12, 13]
+    monkeypatch.setattr(g, "SYNCED_OFFSET", 2**70)
+    monkeypatch.setattr(g, "SYNCED_LABEL", "abc")
+    assert gilmap.map(g.add_synced_offset, [1, 2]) == [2**70 + 4, 2**70 + 5]
+    monkeypatch.setattr(g, "SYNCED_OFFSET", 0.5)
+    assert gilmap.map(g.add_synced_offset, [1, 2]) == list(map(g.add_synced_offset, [1, 2]))

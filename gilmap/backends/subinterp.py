@@ -28,6 +28,34 @@ def free_threaded() -> bool:
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
+_SYNCED_TYPES = (int, float, bool, str, type(None))
+
+
+def synced_globals(func: Any) -> list[tuple[str, Any]]:
+    """The module globals ``func``'s code names whose values are numbers, strings or None.
+
+    Workers import ``func``'s module afresh, so a global the caller changed at run time
+    would otherwise keep its import-time value there; these are copied into the worker's
+    module before each call. (Other objects cannot cross interpreters: a mutated list or
+    dict global is not synced.)
+    """
+    code = getattr(func, "__code__", None)
+    scope = getattr(func, "__globals__", None)
+    if code is None or not isinstance(scope, dict):
+        return []
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    return [
+        (n, scope[n])
+        for n in sorted(names)
+        if n in scope and type(scope[n]) in _SYNCED_TYPES and not n.startswith("__")
+    ]
+
+
 class SubinterpBackend:
     name = "subinterp"
     fast_path = False
@@ -68,4 +96,6 @@ class SubinterpBackend:
                 "free-threaded build, where sub-interpreters with their own GIL do not apply"
             )
         module, qualname = decision.payload
-        return _gilmap.subinterp_map(column, module, qualname, list(map(str, sys.path)), output)
+        return _gilmap.subinterp_map(
+            column, module, qualname, list(map(str, sys.path)), output, synced_globals(func)
+        )

@@ -174,3 +174,39 @@ pub unsafe fn import_qualname(module: &str, qualname: &str) -> Result<Owned, Cap
     }
     Ok(obj)
 }
+
+/// Sets `func.__globals__[name] = value` for each synced global (no-op for builtins).
+pub unsafe fn sync_globals(
+    func: *mut ffi::PyObject,
+    globals: &[(String, super::job::SyncValue)],
+) -> Result<(), CapturedException> {
+    use super::job::SyncValue;
+    if globals.is_empty() {
+        return Ok(());
+    }
+    let Some(dict) = Owned::new(ffi::PyObject_GetAttrString(func, c"__globals__".as_ptr())) else {
+        ffi::PyErr_Clear();
+        return Ok(());
+    };
+    for (name, value) in globals {
+        let obj = match value {
+            SyncValue::Int(v) => ffi::PyLong_FromLongLong(*v),
+            SyncValue::Big(text) => {
+                let c = CString::new(text.as_str()).unwrap_or_default();
+                ffi::PyLong_FromString(c.as_ptr(), std::ptr::null_mut(), 10)
+            }
+            SyncValue::Float(x) => ffi::PyFloat_FromDouble(*x),
+            SyncValue::Bool(b) => ffi::PyBool_FromLong(*b as _),
+            SyncValue::Str(t) => {
+                ffi::PyUnicode_FromStringAndSize(t.as_ptr() as *const _, t.len() as ffi::Py_ssize_t)
+            }
+            SyncValue::None => ffi::Py_NewRef(ffi::Py_None()),
+        };
+        let obj = Owned::new(obj).ok_or_else(|| capture_exception())?;
+        let key = CString::new(name.as_str()).unwrap_or_default();
+        if ffi::PyDict_SetItemString(dict.ptr(), key.as_ptr(), obj.ptr()) != 0 {
+            return Err(capture_exception());
+        }
+    }
+    Ok(())
+}

@@ -36,10 +36,24 @@ struct State {
     inside: usize,
 }
 
+/// A module global copied from the caller into the worker's module before the job runs
+/// (so a value changed at run time in the caller is the value the worker sees).
+#[derive(Debug, Clone)]
+pub enum SyncValue {
+    Int(i64),
+    /// An int beyond int64, as decimal text.
+    Big(String),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    None,
+}
+
 pub struct Job {
     pub module: String,
     pub qualname: String,
     pub sys_path: Vec<String>,
+    pub globals: Vec<(String, SyncValue)>,
     pub input: ColumnView,
     pub results: Results,
     nworkers: usize,
@@ -58,6 +72,7 @@ impl Job {
         module: String,
         qualname: String,
         sys_path: Vec<String>,
+        globals: Vec<(String, SyncValue)>,
         input: ColumnView,
         nworkers: usize,
     ) -> Job {
@@ -65,6 +80,7 @@ impl Job {
             module,
             qualname,
             sys_path,
+            globals,
             results: Results::new(input.len),
             input,
             nworkers: nworkers.max(1),
@@ -194,7 +210,7 @@ mod tests {
     fn job(values: &[u64], workers: usize) -> Job {
         // SAFETY: `values` outlives the job in every test.
         let view = unsafe { ColumnView::from_values(values, Lane::Int64) };
-        Job::new("m".into(), "f".into(), vec![], view, workers)
+        Job::new("m".into(), "f".into(), vec![], vec![], view, workers)
     }
 
     fn exc() -> CapturedException {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use pyo3::ffi;
 
 use super::interp::{
-    capture_exception, import_qualname, set_sys_path, to_str, Owned, SubInterpreter,
+    capture_exception, import_qualname, set_sys_path, sync_globals, to_str, Owned, SubInterpreter,
 };
 use super::job::{Job, WorkerStats};
 use super::Shared;
@@ -101,11 +101,13 @@ impl Worker {
         }
         let key = (job.module.clone(), job.qualname.clone());
         if let Some(f) = self.funcs.get(&key) {
+            unsafe { sync_globals(f.ptr(), &job.globals)? };
             return Ok(f.ptr());
         }
         let f = unsafe { import_qualname(&job.module, &job.qualname)? };
         let ptr = f.ptr();
         self.funcs.insert(key, f);
+        unsafe { sync_globals(ptr, &job.globals)? };
         Ok(ptr)
     }
 }
