@@ -455,9 +455,18 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     self.edge(succs[1], &taken)?;
                     match cond {
                         Cond::Dyn(c) => {
-                            self.b
+                            let br = self
+                                .b
                                 .build_conditional_branch(c, self.bbs[succs[1]], self.bbs[succs[0]])
                                 .unwrap();
+                            // A data-dependent `if` inside a loop body (not a loop test):
+                            // let LLVM turn it into selects when the arms are cheap.
+                            let loop_edge = succs.iter().any(|&s| self.cfg.is_header[s]);
+                            if !loop_edge && !matches!(self.f.instrs[self.at].op, Op::ForIter(_)) {
+                                let ctx = self.ctx();
+                                let kind = ctx.get_kind_id("unpredictable");
+                                br.set_metadata(ctx.metadata_node(&[]), kind).unwrap();
+                            }
                         }
                         Cond::Static(true) => {
                             self.b
