@@ -171,6 +171,18 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     ) -> Result<IntValue<'ctx>> {
         let zero = self.i64c(0);
         Ok(match sym {
+            "*" if const_positive(x).or(const_positive(y)).is_some() => {
+                // Multiplication by a positive constant: a plain multiply (LLVM can use
+                // `lea`) with the overflow test as range compares off the critical path.
+                let (v, c) = match const_positive(y) {
+                    Some(c) => (x, c),
+                    None => (y, const_positive(x).unwrap()),
+                };
+                let hi = self.icmp(IntPredicate::SGT, v, self.i64c(i64::MAX / c));
+                let lo = self.icmp(IntPredicate::SLT, v, self.i64c(i64::MIN / c));
+                self.check(self.or(hi, lo));
+                self.b.build_int_mul(v, self.i64c(c), "").unwrap()
+            }
             "+" | "-" | "*" => {
                 let op = match sym {
                     "+" => "sadd",
@@ -549,6 +561,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         }
         Ok(V::Bool(acc))
     }
+}
+
+/// The value of a constant int operand greater than 1.
+fn const_positive(v: IntValue<'_>) -> Option<i64> {
+    v.get_sign_extended_constant().filter(|&c| c > 1)
 }
 
 fn a_bool<'ctx>(v: &V<'ctx>) -> IntValue<'ctx> {
