@@ -93,10 +93,17 @@ pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKerne
         return Ok((JitKernel { kernel: k.clone() }, true));
     }
     let text = text.to_string();
-    let kernel = py
-        .detach(move || gilmap_llvm::compile(&text, lane))
-        .map_err(|e| JitRefused::new_err(e.to_string()))?;
-    let kernel = Arc::new(kernel);
+    // One compile at a time: two threads mapping the same new function must not both
+    // link a kernel under the same symbol name.
+    static COMPILING: Mutex<()> = Mutex::new(());
+    let kernel = py.detach(|| {
+        let _guard = COMPILING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = cache.lock().unwrap().get(&key) {
+            return Ok(k.clone());
+        }
+        gilmap_llvm::compile(&text, lane).map(Arc::new)
+    });
+    let kernel = kernel.map_err(|e| JitRefused::new_err(e.to_string()))?;
     cache.lock().unwrap().insert(key, kernel.clone());
     Ok((JitKernel { kernel }, false))
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 
 import jit_funcs as jf
 import pytest
@@ -299,3 +300,27 @@ def test_explain_a_function_that_compiles_for_one_lane_only():
 def test_explain_dtype_picks_the_lane(dtype):
     info = gilmap.explain(jf.call_square, dtype=dtype)
     assert info["backend"] == "jit" and len(info["lanes"]) == 1
+
+
+def test_eight_threads_compiling_the_same_new_function_at_once():
+    # The first calls race to compile one kernel: each must get it (no duplicate-symbol
+    # refusal that would silently route the lambda elsewhere), and every result is exact.
+    ns: dict = {}
+    exec("f = lambda x: x * 7 - 3 if x % 2 else x // 3", ns)
+    f = ns["f"]
+    data = list(range(-5000, 5000))
+    want = list(map(f, data))
+    barrier = threading.Barrier(8)
+    results: list = [None] * 8
+
+    def work(k: int) -> None:
+        barrier.wait()
+        results[k] = gilmap.map(f, data)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert all(r == want for r in results)
+    assert gilmap.explain(f, dtype=int)["backend"] == "jit"
