@@ -2,38 +2,37 @@
 
 use gilmap_llvm::{compile, Lane, TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT};
 
-fn run_i64(text: &str, xs: &[i64]) -> Vec<(u8, u64)> {
-    let k = compile(text, Lane::Int64).unwrap_or_else(|e| panic!("{e}"));
-    let mut tags = vec![0u8; xs.len()];
-    let mut vals = vec![0u64; xs.len()];
+fn run(text: &str, lane: Lane, raw: &[u64]) -> Vec<(u8, u64)> {
+    let k = compile(text, lane).unwrap_or_else(|e| panic!("{e}"));
+    let mut tags = vec![0u8; raw.len()];
+    let mut vals = vec![0u64; raw.len()];
     unsafe {
         k.run(
-            xs.as_ptr() as *const u8,
+            raw.as_ptr() as *const u8,
             1,
             tags.as_mut_ptr(),
             vals.as_mut_ptr(),
-            xs.len(),
+            raw.len(),
             std::ptr::null(),
         )
     };
     tags.into_iter().zip(vals).collect()
 }
 
+fn run_i64(text: &str, xs: &[i64]) -> Vec<(u8, u64)> {
+    run(
+        text,
+        Lane::Int64,
+        &xs.iter().map(|x| *x as u64).collect::<Vec<_>>(),
+    )
+}
+
 fn run_f64(text: &str, xs: &[f64]) -> Vec<(u8, u64)> {
-    let k = compile(text, Lane::Float64).unwrap_or_else(|e| panic!("{e}"));
-    let mut tags = vec![0u8; xs.len()];
-    let mut vals = vec![0u64; xs.len()];
-    unsafe {
-        k.run(
-            xs.as_ptr() as *const u8,
-            1,
-            tags.as_mut_ptr(),
-            vals.as_mut_ptr(),
-            xs.len(),
-            std::ptr::null(),
-        )
-    };
-    tags.into_iter().zip(vals).collect()
+    run(
+        text,
+        Lane::Float64,
+        &xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+    )
 }
 
 const ADD1: &str = "gnb 1\nfunc 0 f argc=1 nlocals=1\nlocal 0 x\n\

@@ -718,7 +718,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         let here = self.b.get_insert_block().unwrap();
         let bb = self.ctx().append_basic_block(self.llfn, "deopt");
         self.b.position_at_end(bb);
-        let r = self.ret_value(TAG_DEOPT, self.ctx().i64_type().const_zero());
+        let deopt = self.ctx().i8_type().const_int(TAG_DEOPT, false);
+        let r = self.ret_value(deopt, self.i64c(0));
         self.b.build_return(Some(&r)).unwrap();
         self.b.position_at_end(here);
         self.err_bb = Some(bb);
@@ -738,13 +739,17 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     .into_int_value(),
             ),
             V::Bool(x) => (TAG_BOOL, self.b.build_int_z_extend(*x, i64t, "").unwrap()),
-            other => return Err(self.ty_err(format!("returns a {}", other.ty()))),
+            other => {
+                return Err(self.ty_err(format!(
+                    "returns a {} (the JIT returns numbers or None)",
+                    other.ty()
+                )))
+            }
         })
     }
 
-    fn ret_value(&self, tag: u64, bits: IntValue<'ctx>) -> BasicValueEnum<'ctx> {
+    fn ret_value(&self, tag: IntValue<'ctx>, bits: IntValue<'ctx>) -> BasicValueEnum<'ctx> {
         let st = self.unit.ret_struct();
-        let tag = self.ctx().i8_type().const_int(tag, false);
         let agg = self
             .b
             .build_insert_value(st.get_undef(), tag, 0, "")
@@ -756,99 +761,51 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn do_return(&mut self, v: V<'ctx>) -> Result<()> {
-        if let V::Opt {
-            unbound: false,
-            flag,
-            val,
-        } = &v
-        {
-            // `T | None`: the tag is chosen at run time.
-            self.flush_err();
-            let (tag, bits) = self.tag_bits(val)?;
-            let i8t = self.ctx().i8_type();
-            let tag = self
-                .b
-                .build_select(
-                    *flag,
-                    i8t.const_int(TAG_NONE, false),
-                    i8t.const_int(tag, false),
-                    "",
-                )
-                .unwrap();
-            let bits = self
-                .b
-                .build_select(*flag, self.i64c(0), bits, "")
-                .unwrap()
-                .into_int_value();
-            let t = v.ty();
-            self.ret = if self.root {
-                if self.ret == Ty::Bottom || self.ret == t {
-                    t
-                } else {
-                    Ty::Unsupported("mixed".into())
-                }
-            } else {
-                join(
-                    &self.ret,
-                    &t,
-                    &format!("the return value of {}", self.f.name),
-                    self.loc(),
-                )?
-            };
-            let st = self.unit.ret_struct();
-            let agg = self
-                .b
-                .build_insert_value(st.get_undef(), tag.into_int_value(), 0, "")
-                .unwrap();
-            let agg = self.b.build_insert_value(agg, bits, 1, "").unwrap();
-            let r: BasicValueEnum = match agg {
-                inkwell::values::AggregateValueEnum::StructValue(v) => v.into(),
-                inkwell::values::AggregateValueEnum::ArrayValue(v) => v.into(),
-            };
-            self.b.build_return(Some(&r)).unwrap();
-            return Ok(());
-        }
         self.flush_err();
-        let i64t = self.ctx().i64_type();
+        let i8t = self.ctx().i8_type();
         let (tag, bits) = match &v {
-            V::Int(x) => (TAG_INT, *x),
-            V::Float(x) => (
-                TAG_FLOAT,
-                self.b
-                    .build_bit_cast(*x, i64t, "")
-                    .unwrap()
-                    .into_int_value(),
-            ),
-            V::Bool(x) => (TAG_BOOL, self.b.build_int_z_extend(*x, i64t, "").unwrap()),
-            V::Static(Ty::NoneT) => (TAG_NONE, i64t.const_zero()),
+            V::Static(Ty::NoneT) => (i8t.const_int(TAG_NONE, false), self.i64c(0)),
             V::Static(Ty::Bottom) => {
                 self.unit.incomplete = true;
-                (TAG_DEOPT, i64t.const_zero())
+                (i8t.const_int(TAG_DEOPT, false), self.i64c(0))
+            }
+            // `T | None`: the tag is chosen at run time.
+            V::Opt {
+                unbound: false,
+                flag,
+                val,
+            } => {
+                let (tag, bits) = self.tag_bits(val)?;
+                let none = i8t.const_int(TAG_NONE, false);
+                let tag = self
+                    .b
+                    .build_select(*flag, none, i8t.const_int(tag, false), "")
+                    .unwrap();
+                let bits = self.b.build_select(*flag, self.i64c(0), bits, "").unwrap();
+                (tag.into_int_value(), bits.into_int_value())
             }
             other => {
-                return Err(self.ty_err(format!(
-                    "returns a {} (the JIT returns numbers)",
-                    other.ty()
-                )))
+                let (tag, bits) = self.tag_bits(other)?;
+                (i8t.const_int(tag, false), bits)
             }
         };
         let t = v.ty();
-        if self.root {
+        self.ret = if self.root {
             // The mapped function may return different types on different paths: each
             // return writes its own tag.
-            self.ret = if self.ret == Ty::Bottom || self.ret == t {
+            if self.ret == Ty::Bottom || self.ret == t {
                 t
             } else {
                 Ty::Unsupported("mixed".into())
-            };
+            }
         } else {
-            self.ret = join(
+            join(
                 &self.ret,
                 &t,
                 &format!("the return value of {}", self.f.name),
                 self.loc(),
-            )?;
-        }
+            )?
+        };
         let r = self.ret_value(tag, bits);
         self.b.build_return(Some(&r)).unwrap();
         Ok(())
