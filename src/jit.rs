@@ -101,10 +101,12 @@ pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKerne
         if let Some(k) = cache.lock().unwrap().get(&key) {
             return Ok(k.clone());
         }
-        gilmap_llvm::compile(&text, lane).map(Arc::new)
+        let k = Arc::new(gilmap_llvm::compile(&text, lane)?);
+        cache.lock().unwrap().insert(key, k.clone());
+        Ok(k)
     });
-    let kernel = kernel.map_err(|e| JitRefused::new_err(e.to_string()))?;
-    cache.lock().unwrap().insert(key, kernel.clone());
+    let kernel =
+        kernel.map_err(|e: gilmap_llvm::CompileError| JitRefused::new_err(e.to_string()))?;
     Ok((JitKernel { kernel }, false))
 }
 

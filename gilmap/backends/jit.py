@@ -90,7 +90,7 @@ class JitBackend:
         """Raises StaleDecision if a baked global or a capture type changed; returns the
         captures' raw values for this call."""
         for scope, name, value in payload.program.guards:
-            current = scope.get(name, _MISSING)
+            current = scope.get(name, reader.ABSENT)
             if current is not value and (type(current) is not type(value) or current != value):
                 raise StaleDecision(name)
         if not payload.capture_kinds:
@@ -104,6 +104,3 @@ class JitBackend:
         payload: JitPayload = decision.payload
         captures = self.check_fresh(func, payload)
         return _gilmap.jit_map(payload.kernel, column, captures, func, output)
-
-
-_MISSING = object()

@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 
 from . import normalize as nz
 
-__all__ = ["Program", "dump", "format_const", "read"]
+__all__ = ["ABSENT", "Program", "dump", "format_const", "read"]
+
+#: The guard value of a name that must stay absent from a globals dict.
+ABSENT = object()
 
 BUILTIN_NAMES = ("range", "abs", "min", "max", "int", "float", "round", "pow", "bool")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -37,8 +40,9 @@ _FLAG_REASONS = (
 class Program:
     """What :func:`read` returns.
 
-    ``guards``: ``(dict, name, value)`` for every number baked into ``text`` from a global
-    (``dict`` is the function's globals, or its builtins if the name was found there);
+    ``guards``: ``(dict, name, value)`` for every global the text resolved (numbers baked
+    in, modules, functions, builtins; ``dict`` is the function's globals, or its builtins if
+    the name was found there, in which case the globals also get ``(globals, name, ABSENT)``);
     ``captures``: the current values of function 0's closure cells, in ``capture`` order;
     ``refusal``: function 0's ``refuse`` reason, or ``None``.
     """
@@ -272,22 +276,31 @@ class _Reader:
             return f"UNSUPPORTED {arg[0]} {arg[1]}"
         return op if arg is None else f"{op} {arg}"
 
+    def _guard(self, scope: dict, name: str, value: object) -> None:
+        if (id(scope), name) not in self.guarded:
+            self.guarded.add((id(scope), name))
+            self.guards.append((scope, name, value))
+
     def _resolve(self, func: types.FunctionType, name: str) -> str:
-        """The arguments of ``LOAD_GLOBAL`` for ``name`` as seen from ``func``."""
+        """The arguments of ``LOAD_GLOBAL`` for ``name`` as seen from ``func``.
+
+        Every resolution is guarded (a rebound helper, module or builtin makes the kernel
+        stale, not only a changed number); a name found in the builtins is also guarded to
+        stay absent from the module's globals (a later module-level `abs = ...` shadows it).
+        """
         scope = func.__globals__
         if name not in scope:
+            self._guard(scope, name, ABSENT)
             scope = func.__builtins__  # what CPython's LOAD_GLOBAL itself falls back to
             if name not in scope:
                 return f"unsupported missing {_name(name)}"
         value = scope[name]
+        self._guard(scope, name, value)
         shown = _name(name)
         if type(value) in (bool, int, float):
             text = format_const(value)
             if text is None:
                 return f"unsupported {_typename(value)} {shown}"
-            if (id(scope), name) not in self.guarded:
-                self.guarded.add((id(scope), name))
-                self.guards.append((scope, name, value))
             return f"const {text} {shown}"
         if value is sys.modules.get("math"):
             return f"module math {shown}"
