@@ -117,6 +117,8 @@ struct RunPtrs {
     tags: *mut u8,
     vals: *mut u64,
     caps: *const u64,
+    /// Set when the caller is interrupted; kernels test it on loop edges and calls.
+    abort: *const u8,
 }
 // SAFETY: each task writes a disjoint index range; the caller waits for every task.
 unsafe impl Send for RunPtrs {}
@@ -132,11 +134,19 @@ impl RunPtrs {
         let vals = self.vals.add(start);
         if let Some(t) = k.static_tag {
             // The kernel writes no tags (self.tags may be dangling).
-            k.run_values(base, stride, self.tags, vals, end - start, self.caps);
+            k.run_values(
+                base,
+                stride,
+                self.tags,
+                vals,
+                end - start,
+                self.caps,
+                self.abort,
+            );
             return 1 << t;
         }
         let tags = self.tags.add(start);
-        k.run(base, stride, tags, vals, end - start, self.caps);
+        k.run_values(base, stride, tags, vals, end - start, self.caps, self.abort);
         let mut seen = [false; 8];
         for &t in std::slice::from_raw_parts(tags, end - start) {
             seen[(t & 7) as usize] = true;
@@ -211,10 +221,17 @@ fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
 
 /// Runs the kernel over every element: on the calling thread for small inputs, else
 /// over Rayon chunks with the GIL released. Returns the set of tags written.
-fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, ptrs: RunPtrs, n: usize) -> PyResult<u32> {
-    if n < SERIAL_BELOW {
+fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, mut ptrs: RunPtrs, n: usize) -> PyResult<u32> {
+    // A kernel that may loop for a long time runs off this thread even for one element,
+    // so Ctrl-C can interrupt it.
+    if n < SERIAL_BELOW && k.bounded {
+        static NEVER: u8 = 0;
+        ptrs.abort = &NEVER;
         // SAFETY: one run over the whole range on this thread.
         return Ok(unsafe { ptrs.run(k, 0, n) });
+    }
+    if n == 0 {
+        return Ok(0);
     }
     let pool = py.detach(rayon_pool)?;
     let nchunks = n.div_ceil(CHUNK);
@@ -225,6 +242,7 @@ fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, ptrs: RunPtrs, n: usize) -> PyRes
         done: Mutex::new(false),
         cv: Condvar::new(),
     });
+    ptrs.abort = task.cancelled.as_ptr() as *const u8;
     for c in 0..nchunks {
         let (t, k) = (task.clone(), k.clone());
         pool.spawn(move || {
@@ -291,6 +309,7 @@ pub fn jit_map<'py>(
         tags: tags.as_mut_ptr(),
         vals: vals_ptr,
         caps: captures.as_ptr(),
+        abort: std::ptr::null(),
     };
     let seen = run_kernel(py, &k, ptrs, n)?;
     let clean = seen & (1 << TAG_DEOPT) == 0 && !view.has_nulls();

@@ -211,3 +211,40 @@ def test_batch_of_bad_inputs_in_a_fresh_interpreter():
         assert backend == "jit", line
         assert got == want, line
         assert arr in ("ok", "ZeroDivisionError", "ValueError", "OverflowError", "TypeError")
+
+
+JIT_SIGINT_SCRIPT = """
+import signal, sys, time
+import gilmap
+
+def spin(n):
+    # Practically endless for n > 0 (about 2**62 iterations), finite for n <= 0.
+    s = 0
+    while n > 0:
+        n = n - 1 + (s & 1)
+        s = s + 1
+    return s
+
+assert gilmap.explain(spin, dtype=int)["backend"] == "jit"
+signal.signal(signal.SIGALRM, lambda *a: signal.raise_signal(signal.SIGINT))
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+t0 = time.monotonic()
+try:
+    gilmap.map(spin, [0, 2**62])
+    print("RESULT not interrupted", flush=True)
+except KeyboardInterrupt:
+    print(f"RESULT KeyboardInterrupt {time.monotonic() - t0:.3f}", flush=True)
+print("AFTER", gilmap.map(spin, [0, -1, -5]) == [0, 0, 0], flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_a_kernel_stuck_in_a_long_loop():
+    # One element, a loop of ~2**62 iterations: the kernel tests an abort flag on every
+    # loop edge, so Ctrl-C (here SIGINT raised 0.3 s in) ends the call promptly.
+    proc = run_python(JIT_SIGINT_SCRIPT, timeout=60)
+    details = f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-2000:]}"
+    result = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
+    assert len(result) == 1 and result[0].startswith("RESULT KeyboardInterrupt"), details
+    assert float(result[0].split()[-1]) < 3.0, details
+    assert "AFTER True" in proc.stdout, details
+    assert proc.returncode == 0, details

@@ -1,8 +1,9 @@
 //! Stage 5b: the element loop around the mapped function, and the compile driver.
 //!
-//! `kernel(in, stride, tags, vals, n, caps)` reads `n` raw 8-byte inputs (`stride` in
-//! elements), calls the root instance for each and writes one tag byte and 8 value bytes
-//! per element. The root is inlined, so a straight-line body vectorizes.
+//! `kernel(in, stride, tags, vals, n, caps, abort)` reads `n` raw 8-byte inputs (`stride`
+//! in elements), calls the root instance for each and writes one tag byte and 8 value bytes
+//! per element. The root is inlined, so a straight-line body vectorizes. Loops and calls
+//! test the `abort` byte, so an interrupted caller does not wait for a long element.
 
 use inkwell::context::Context;
 use inkwell::module::Linkage;
@@ -41,7 +42,11 @@ impl Lane {
     }
 }
 
-pub type KernelFn = unsafe extern "C" fn(*const u8, i64, *mut u8, *mut u64, i64, *const u64);
+pub type KernelFn =
+    unsafe extern "C" fn(*const u8, i64, *mut u8, *mut u64, i64, *const u64, *const u8);
+
+/// An abort flag that is never set, for runs that cannot be interrupted.
+static NEVER: u8 = 0;
 
 /// A compiled kernel and its text forms.
 pub struct Kernel {
@@ -55,6 +60,9 @@ pub struct Kernel {
     /// The one tag every element gets, when the function returns one type on every path
     /// and can never need CPython (then the kernel does not write `tags` at all).
     pub static_tag: Option<u8>,
+    /// The function has no loop and no call: every element takes bounded time, so a run
+    /// on the calling thread cannot hang.
+    pub bounded: bool,
     f: KernelFn,
 }
 
@@ -73,17 +81,19 @@ impl Kernel {
         n: usize,
         caps: *const u64,
     ) {
-        (self.f)(input, stride, tags, vals, n as i64, caps);
+        (self.f)(input, stride, tags, vals, n as i64, caps, &NEVER);
         if let Some(t) = self.static_tag {
             std::ptr::write_bytes(tags, t, n);
         }
     }
 
     /// Like [`Kernel::run`], but a kernel with a `static_tag` does not touch `tags`
-    /// (which may then be dangling).
+    /// (which may then be dangling), and elements stop (as deopts) once `abort` is set.
     ///
     /// # Safety
-    /// As for [`Kernel::run`], except for `tags` when `static_tag` is set.
+    /// As for [`Kernel::run`], except for `tags` when `static_tag` is set; `abort` points to
+    /// a byte valid for the call (other threads write it only atomically).
+    #[allow(clippy::too_many_arguments)]
     pub unsafe fn run_values(
         &self,
         input: *const u8,
@@ -92,8 +102,9 @@ impl Kernel {
         vals: *mut u64,
         n: usize,
         caps: *const u64,
+        abort: *const u8,
     ) {
-        (self.f)(input, stride, tags, vals, n as i64, caps)
+        (self.f)(input, stride, tags, vals, n as i64, caps, abort)
     }
 }
 
@@ -123,7 +134,7 @@ const MAX_ROUNDS: usize = 6;
 pub fn lower_only(text: &str, lane: Lane) -> Result<(String, String)> {
     let ctx = Context::create();
     let prog = parse::parse(text)?;
-    let (typed, ir, _, _) = lower_rounds(&ctx, &prog, lane, "k")?;
+    let (typed, ir, _, _, _) = lower_rounds(&ctx, &prog, lane, "k")?;
     Ok((typed, ir))
 }
 
@@ -132,7 +143,13 @@ fn lower_rounds<'ctx>(
     prog: &Program,
     lane: Lane,
     prefix: &str,
-) -> Result<(String, String, inkwell::module::Module<'ctx>, Option<u8>)> {
+) -> Result<(
+    String,
+    String,
+    inkwell::module::Module<'ctx>,
+    Option<u8>,
+    bool,
+)> {
     if let Some(reason) = &prog.funcs[0].refusal {
         return Err(CompileError::Refused(reason.clone()));
     }
@@ -158,7 +175,8 @@ fn lower_rounds<'ctx>(
         emit_loop(&unit, root, lane, prefix, static_tag.is_some());
         let typed = unit.typed.clone();
         let ir = unit.module.print_to_string().to_string();
-        return Ok((typed, ir, unit.module, static_tag));
+        let bounded = !unit.unbounded;
+        return Ok((typed, ir, unit.module, static_tag, bounded));
     }
     Err(CompileError::ty(
         "could not infer the types (a recursive function whose result never reaches a base case?)",
@@ -186,6 +204,7 @@ fn emit_loop<'ctx>(
             ptr.into(),
             ptr.into(),
             i64t.into(),
+            ptr.into(),
             ptr.into(),
         ],
         false,
@@ -218,6 +237,7 @@ fn emit_loop<'ctx>(
         p(4).into_int_value(),
         p(5).into_pointer_value(),
     );
+    let abort = p(6).into_pointer_value();
     b.position_at_end(entry);
     let any = b
         .build_int_compare(IntPredicate::SGT, n, i64t.const_zero(), "")
@@ -244,7 +264,7 @@ fn emit_loop<'ctx>(
         Lane::Float64 => b.build_bit_cast(raw, ctx.f64_type(), "").unwrap().into(),
     };
     let r = match b
-        .build_call(root, &[x, caps.into()], "r")
+        .build_call(root, &[x, caps.into(), abort.into()], "r")
         .unwrap()
         .try_as_basic_value()
     {
@@ -274,7 +294,8 @@ pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
     let ctx = Context::create();
     let prog = parse::parse(text)?;
     let prefix = format!("gm_{hash}");
-    let (typed_ir, llvm_ir, module, static_tag) = lower_rounds(&ctx, &prog, lane, &prefix)?;
+    let (typed_ir, llvm_ir, module, static_tag, bounded) =
+        lower_rounds(&ctx, &prog, lane, &prefix)?;
     let tm = engine::target_machine()?;
     engine::optimize(&module, &tm)?;
     let optimized_ir = module.print_to_string().to_string();
@@ -290,6 +311,7 @@ pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
         optimized_ir,
         compile_ms: t0.elapsed().as_secs_f64() * 1e3,
         static_tag,
+        bounded,
         f,
     })
 }

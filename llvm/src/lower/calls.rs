@@ -182,7 +182,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         }
         let loc = self.loc();
         let (f, ret) = self.unit.instance(id, tys, false, loc)?;
-        let vals: Vec<BasicMetadataValueEnum<'ctx>> = args
+        let mut vals: Vec<BasicMetadataValueEnum<'ctx>> = args
             .iter()
             .map(|a| match a {
                 V::Int(x) | V::Bool(x) => (*x).into(),
@@ -190,6 +190,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 _ => unreachable!(),
             })
             .collect();
+        vals.push(self.abort_ptr().into());
+        // Deep recursion can run long without a loop: calls test the abort flag too.
+        self.check_abort();
         let r = self.call_value(f, &vals).into_struct_value();
         let tag = self
             .b

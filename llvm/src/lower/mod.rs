@@ -117,6 +117,8 @@ pub struct Unit<'a, 'ctx> {
     pub incomplete: bool,
     /// Whether the root instance has a deopt exit (if not, no element ever needs CPython).
     pub root_can_deopt: bool,
+    /// Some instance loops or calls a Python function: an element may run for a long time.
+    pub unbounded: bool,
     pub typed: String,
 }
 
@@ -136,6 +138,7 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
             declared: HashMap::new(),
             incomplete: false,
             root_can_deopt: true,
+            unbounded: false,
             typed: String::new(),
         }
     }
@@ -204,9 +207,11 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
             })?;
             params.push(t.into());
         }
+        let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
         if root {
-            params.push(self.ctx.ptr_type(inkwell::AddressSpace::default()).into());
+            params.push(ptr.into()); // the captures
         }
+        params.push(ptr.into()); // the abort flag (Ctrl-C), tested on every loop edge
         let fn_ty = self.ret_struct().fn_type(&params, false);
         let name = format!("{}_f{}_{}", self.prefix, id, self.declared.len());
         let llfn = self
@@ -689,6 +694,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     /// is carried into the successors.
     fn leave(&mut self, succs: &[usize]) {
         if succs.iter().any(|&s| self.cfg.is_header[s]) {
+            self.check_abort();
             self.flush_err();
         }
     }
@@ -814,10 +820,31 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     /// Pointer to the captures array (the root instance only).
     pub fn captures_ptr(&self) -> Option<PointerValue<'ctx>> {
         if self.root {
-            self.llfn.get_last_param().map(|p| p.into_pointer_value())
+            self.llfn
+                .get_nth_param(self.args.len() as u32)
+                .map(|p| p.into_pointer_value())
         } else {
             None
         }
+    }
+
+    /// The abort flag (a byte set when the caller is interrupted).
+    pub fn abort_ptr(&self) -> PointerValue<'ctx> {
+        self.llfn.get_last_param().unwrap().into_pointer_value()
+    }
+
+    /// Leaves the element (deopt) if the caller asked to stop: loops and calls test this,
+    /// so Ctrl-C interrupts a kernel that would otherwise run for a long time.
+    pub fn check_abort(&mut self) {
+        let i8t = self.ctx().i8_type();
+        let load = self.b.build_load(i8t, self.abort_ptr(), "abort").unwrap();
+        let inst = inkwell::values::BasicValue::as_instruction_value(&load).unwrap();
+        inst.set_atomic_ordering(inkwell::AtomicOrdering::Monotonic)
+            .unwrap();
+        inst.set_alignment(1).unwrap();
+        let set = self.icmp(IntPredicate::NE, load.into_int_value(), i8t.const_zero());
+        self.check(set);
+        self.unit.unbounded = true;
     }
 
     pub fn capture_ty(&self, i: u32) -> Option<CaptureTy> {
