@@ -36,7 +36,9 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
         raise TypeError(f"gilmap.map: func must be callable, not {type(func).__name__}")
     t0 = time.perf_counter()
     inp = _data.ingest(data)
+    analyses = router.analyses
     decision = router.decide(func, inp.lane)
+    decided_now = router.analyses != analyses
     t1 = time.perf_counter()
     if decision.backend is None:
         raise ValueError(f"gilmap.map cannot run {_func_name(func)}: {decision.reason}")
@@ -61,7 +63,7 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
     finally:
         if _debug_enabled(debug):
             t2 = time.perf_counter()
-            compile_ms = getattr(decision.payload, "compile_ms", 0.0) if t1 - t0 > 1e-3 else 0.0
+            compile_ms = getattr(decision.payload, "compile_ms", 0.0) if decided_now else 0.0
             print(
                 f"gilmap: backend={decision.backend} lane={inp.lane} n={inp.length} "
                 f"container={inp.container} prepare={1e3 * (t1 - t0):.3f}ms "

@@ -78,12 +78,12 @@ class JitBackend:
         if program.refusal is not None:
             return Verdict(False, f"JIT refused: {program.refusal}")
         try:
-            kernel, _cached = _gilmap.jit_compile(program.text, lane)
+            kernel, cached = _gilmap.jit_compile(program.text, lane)
         except _gilmap.JitRefused as exc:
             return Verdict(False, f"JIT refused: {exc}")
         _dump(program, kernel)
         kinds = tuple(type(v) for v in program.captures)
-        payload = JitPayload(kernel, program, kinds, kernel.compile_ms)
+        payload = JitPayload(kernel, program, kinds, 0.0 if cached else kernel.compile_ms)
         return Verdict(True, f"compiled to native code for {lane} (kernel {kernel.hash})", payload)
 
     def check_fresh(self, func: Any, payload: JitPayload) -> list[int]:
