@@ -81,7 +81,7 @@ impl Kernel {
         n: usize,
         caps: *const u64,
     ) {
-        (self.f)(input, stride, tags, vals, n as i64, caps, &NEVER);
+        self.run_values(input, stride, tags, vals, n, caps, &NEVER);
         if let Some(t) = self.static_tag {
             std::ptr::write_bytes(tags, t, n);
         }

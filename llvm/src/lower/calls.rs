@@ -130,6 +130,19 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         )
     }
 
+    /// An int from a number: ints and bools as they are, floats rounded by `intrinsic`
+    /// (`int()`, `round()`, `math.floor()`...) and checked to fit int64.
+    fn int_rounded_by(&mut self, a: V<'ctx>, intrinsic: &str, what: &str) -> Result<V<'ctx>> {
+        self.number(&a, what)?;
+        Ok(match a {
+            V::Float(x) => {
+                let r = self.fintrinsic(intrinsic, &[x]);
+                self.float_to_int(r)
+            }
+            other => V::Int(self.as_int(&other).unwrap()),
+        })
+    }
+
     fn number(&self, v: &V<'ctx>, what: &str) -> Result<()> {
         if v.ty().is_number() {
             Ok(())
@@ -323,14 +336,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
             ("int", 1) => {
                 let a = args.pop().unwrap();
-                self.number(&a, "int()")?;
-                Ok(match a {
-                    V::Float(x) => {
-                        let t = self.fintrinsic("llvm.trunc.f64", &[x]);
-                        self.float_to_int(t)
-                    }
-                    other => V::Int(self.as_int(&other).unwrap()),
-                })
+                self.int_rounded_by(a, "llvm.trunc.f64", "int()")
             }
             ("float", 1) => {
                 let a = args.pop().unwrap();
@@ -352,14 +358,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
             ("round", 1) => {
                 let a = args.pop().unwrap();
-                self.number(&a, "round()")?;
-                Ok(match a {
-                    V::Float(x) => {
-                        let r = self.fintrinsic("llvm.roundeven.f64", &[x]);
-                        self.float_to_int(r)
-                    }
-                    other => V::Int(self.as_int(&other).unwrap()),
-                })
+                self.int_rounded_by(a, "llvm.roundeven.f64", "round()")
             }
             ("round", 2) => {
                 let nd = args.pop().unwrap();
@@ -498,13 +497,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             let a = args.pop().unwrap();
             match name {
                 "floor" | "ceil" | "trunc" => {
-                    return Ok(match a {
-                        V::Float(x) => {
-                            let r = self.fintrinsic(&format!("llvm.{name}.f64"), &[x]);
-                            self.float_to_int(r)
-                        }
-                        other => V::Int(self.as_int(&other).unwrap()),
-                    })
+                    return self.int_rounded_by(
+                        a,
+                        &format!("llvm.{name}.f64"),
+                        &format!("math.{name}()"),
+                    );
                 }
                 "isnan" | "isinf" | "isfinite" => {
                     let x = self.as_float(&a).unwrap();
