@@ -206,6 +206,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         vals.push(self.abort_ptr().into());
         // Deep recursion can run long without a loop: calls test the abort flag too.
         self.check_abort();
+        if self.poll.is_some() {
+            // In a loop, a failed element may be iterating on a meaningless value: it
+            // must not drive a call (which could recurse for a very long time).
+            self.flush_err();
+        }
         let r = self.call_value(f, &vals).into_struct_value();
         let tag = self
             .b

@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::rc::Rc;
 
+/// Loop edges between two tests of the sticky error flag and the abort byte.
+const POLL_EVERY: u64 = 1024;
+
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -250,6 +253,9 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     assumed: Vec<Option<Tys>>,
     err: Option<IntValue<'ctx>>,
     err_bb: Option<BasicBlock<'ctx>>,
+    /// In a function with loops: the poll countdown and the sticky error flag (allocas
+    /// that mem2reg turns into loop-carried values; see `leave`).
+    poll: Option<(PointerValue<'ctx>, PointerValue<'ctx>)>,
     ret: Ty,
     /// Index of the instruction being lowered (for error locations).
     pub at: usize,
@@ -286,6 +292,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             assumed: vec![None; n],
             err: None,
             err_bb: None,
+            poll: None,
             ret: Ty::Bottom,
             at: 0,
             typed: String::new(),
@@ -353,6 +360,19 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             .map(|i| ctx.append_basic_block(self.llfn, &format!("bb{i}")))
             .collect();
         self.b.position_at_end(entry);
+        self.poll = None;
+        if self.cfg.is_header.iter().any(|&h| h) {
+            let i32t = ctx.i32_type();
+            let cnt = self.b.build_alloca(i32t, "poll").unwrap();
+            let sticky = self.b.build_alloca(ctx.bool_type(), "sticky").unwrap();
+            self.b
+                .build_store(cnt, i32t.const_int(POLL_EVERY, false))
+                .unwrap();
+            self.b
+                .build_store(sticky, ctx.bool_type().const_zero())
+                .unwrap();
+            self.poll = Some((cnt, sticky));
+        }
         // Entry state: arguments, then unbound locals.
         let mut locals = Vec::new();
         for (i, t) in self.args.clone().iter().enumerate() {
@@ -689,14 +709,50 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         Ok(())
     }
 
-    /// Before a block's terminator: the pending error flag is tested here if a successor
-    /// is a loop header (so a failed element never iterates on a bad value); otherwise it
-    /// is carried into the successors.
+    /// Before a block's terminator with an edge into a loop header. Testing the error
+    /// flag and the abort byte on every iteration would cost a load and a branch in the
+    /// hottest loop, so the flag is ORed into a sticky flag and both are tested when a
+    /// countdown reaches zero (every `POLL_EVERY` edges): a failed element runs at most
+    /// that many iterations on a meaningless (but defined: divisors are made safe) value
+    /// before it leaves, and every exit from the function tests the sticky flag.
     fn leave(&mut self, succs: &[usize]) {
-        if succs.iter().any(|&s| self.cfg.is_header[s]) {
+        if !succs.iter().any(|&s| self.cfg.is_header[s]) {
+            return;
+        }
+        let Some((cnt, sticky)) = self.poll else {
             self.check_abort();
             self.flush_err();
+            return;
+        };
+        let ctx = self.ctx();
+        let (i32t, i1t) = (ctx.i32_type(), ctx.bool_type());
+        if let Some(e) = self.err.take() {
+            let s = self.b.build_load(i1t, sticky, "sticky").unwrap();
+            let s = self.b.build_or(s.into_int_value(), e, "sticky").unwrap();
+            self.b.build_store(sticky, s).unwrap();
         }
+        let c = self
+            .b
+            .build_load(i32t, cnt, "poll")
+            .unwrap()
+            .into_int_value();
+        let c = self
+            .b
+            .build_int_sub(c, i32t.const_int(1, false), "")
+            .unwrap();
+        self.b.build_store(cnt, c).unwrap();
+        let due = self.icmp(IntPredicate::EQ, c, i32t.const_zero());
+        let poll_bb = ctx.append_basic_block(self.llfn, "poll");
+        let cont = ctx.append_basic_block(self.llfn, "polled");
+        self.b.build_conditional_branch(due, poll_bb, cont).unwrap();
+        self.b.position_at_end(poll_bb);
+        self.b
+            .build_store(cnt, i32t.const_int(POLL_EVERY, false))
+            .unwrap();
+        self.check_abort();
+        self.flush_err();
+        self.b.build_unconditional_branch(cont).unwrap();
+        self.b.position_at_end(cont);
     }
 
     /// ORs a failure condition into the block's error flag.
@@ -709,7 +765,19 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
 
     /// Branches to the deopt exit if the block's error flag is set.
     pub fn flush_err(&mut self) {
-        if let Some(e) = self.err.take() {
+        let mut err = self.err.take();
+        if let Some((_, sticky)) = self.poll {
+            let s = self
+                .b
+                .build_load(self.ctx().bool_type(), sticky, "sticky")
+                .unwrap();
+            let s = s.into_int_value();
+            err = Some(match err {
+                None => s,
+                Some(e) => self.b.build_or(e, s, "err").unwrap(),
+            });
+        }
+        if let Some(e) = err {
             let ok = self.ctx().append_basic_block(self.llfn, "ok");
             let err_bb = self.err_block();
             self.b.build_conditional_branch(e, err_bb, ok).unwrap();
