@@ -256,6 +256,8 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     /// In a function with loops: the poll countdown and the sticky error flag (allocas
     /// that mem2reg turns into loop-carried values; see `leave`).
     poll: Option<(PointerValue<'ctx>, PointerValue<'ctx>)>,
+    /// Floor remainders (`x % d`, run-time `d`) and their truncating remainders.
+    rem_of: HashMap<IntValue<'ctx>, IntValue<'ctx>>,
     ret: Ty,
     /// Index of the instruction being lowered (for error locations).
     pub at: usize,
@@ -293,6 +295,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             err: None,
             err_bb: None,
             poll: None,
+            rem_of: HashMap::new(),
             ret: Ty::Bottom,
             at: 0,
             typed: String::new(),

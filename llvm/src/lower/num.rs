@@ -214,8 +214,12 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 } else {
                     self.check(y_zero); // MIN % -1 == 0: no overflow for %
                     let r1 = self.b.build_int_add(r, d, "").unwrap();
-                    let r = self.sel_i(adj, r1, r);
-                    self.sel_i(ovf, zero, r)
+                    let m = self.sel_i(adj, r1, r);
+                    let m = self.sel_i(ovf, zero, m);
+                    // A floor remainder is zero exactly when the truncating one is: tests
+                    // against zero use `r` and skip the adjustment (LLVM cannot see this).
+                    self.rem_of.insert(m, r);
+                    m
                 }
             }
             "&" => self.b.build_and(x, y, "").unwrap(),
@@ -458,7 +462,15 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             };
             return Ok(V::Bool(self.fcmp(p, x, y)));
         }
-        let (x, y) = (self.as_int(a).unwrap(), self.as_int(b).unwrap());
+        let (mut x, mut y) = (self.as_int(a).unwrap(), self.as_int(b).unwrap());
+        if matches!(sym, "==" | "!=") {
+            // `n % d == 0`: compare the truncating remainder (see `rem_of`).
+            if y.get_sign_extended_constant() == Some(0) {
+                x = self.rem_of.get(&x).copied().unwrap_or(x);
+            } else if x.get_sign_extended_constant() == Some(0) {
+                y = self.rem_of.get(&y).copied().unwrap_or(y);
+            }
+        }
         let p = match sym {
             "<" => IntPredicate::SLT,
             "<=" => IntPredicate::SLE,
@@ -475,7 +487,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     pub fn truth(&mut self, v: &V<'ctx>) -> Result<Cond<'ctx>> {
         Ok(match v {
             V::Bool(x) => Cond::Dyn(*x),
-            V::Int(x) => Cond::Dyn(self.icmp(IntPredicate::NE, *x, self.i64c(0))),
+            V::Int(x) => {
+                let x = self.rem_of.get(x).copied().unwrap_or(*x);
+                Cond::Dyn(self.icmp(IntPredicate::NE, x, self.i64c(0)))
+            }
             V::Float(x) => Cond::Dyn(self.fcmp(FloatPredicate::UNE, *x, self.fconst(0.0))),
             V::Static(Ty::NoneT) => Cond::Static(false),
             V::Static(Ty::Bottom) => {
