@@ -108,6 +108,14 @@ enum Storage {
     Arrow(Py<PyAny>, Py<PyAny>),
 }
 
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if let Storage::Owned { values, .. } = self {
+            crate::bufpool::give_u64(std::mem::take(values));
+        }
+    }
+}
+
 /// An input column handed from Python to a backend.
 #[pyclass(module = "gilmap._gilmap", frozen)]
 pub struct Column {
@@ -248,6 +256,15 @@ pub fn column_from_sequence(seq: &Bound<'_, PyAny>) -> Result<Column> {
             PyErr::new::<pyo3::exceptions::PyTypeError, _>("expected a list or tuple").into(),
         );
     };
+    if n >= crate::listscan::PAR_READ_MIN {
+        let pool = py.detach(crate::parallel::rayon_pool)?;
+        let mut values = crate::bufpool::take_u64_any(n); // the scan writes all
+                                                          // SAFETY: the GIL is held throughout; `items` holds n live objects.
+        let items = unsafe { std::slice::from_raw_parts(items, n) };
+        if let Some(lane) = unsafe { crate::listscan::scan(&pool, items, &mut values) } {
+            return Ok(Column::owned(lane, values, None));
+        }
+    }
     let mut caster = ListCaster {
         values: Vec::with_capacity(n),
         ..Default::default()

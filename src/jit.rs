@@ -189,36 +189,6 @@ impl JitTask {
     }
 }
 
-struct RayonPool {
-    pool: Arc<rayon::ThreadPool>,
-    pid: u32,
-}
-
-static RAYON: Mutex<Option<RayonPool>> = Mutex::new(None);
-
-/// The process's Rayon pool (`GILMAP_NUM_THREADS` threads), rebuilt after `fork()`.
-fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
-    let mut g = RAYON.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = g.as_ref() {
-        if p.pid == std::process::id() {
-            return Ok(p.pool.clone());
-        }
-        std::mem::forget(g.take()); // a forked child: the parent's threads do not exist
-    }
-    let n = crate::pool::configured_threads()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .thread_name(|i| format!("gilmap-rayon-{i}"))
-        .build()
-        .map_err(|e| GilmapError::PoolStart(e.to_string()))?;
-    let pool = Arc::new(pool);
-    *g = Some(RayonPool {
-        pool: pool.clone(),
-        pid: std::process::id(),
-    });
-    Ok(pool)
-}
-
 /// Runs the kernel over every element: on the calling thread for small inputs, else
 /// over Rayon chunks with the GIL released. Returns the set of tags written.
 fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, mut ptrs: RunPtrs, n: usize) -> PyResult<u32> {
@@ -233,7 +203,7 @@ fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, mut ptrs: RunPtrs, n: usize) -> P
     if n == 0 {
         return Ok(0);
     }
-    let pool = py.detach(rayon_pool)?;
+    let pool = py.detach(parallel::rayon_pool)?;
     let nchunks = n.div_ceil(CHUNK);
     let task = Arc::new(JitTask {
         remaining: AtomicUsize::new(nchunks),
@@ -287,7 +257,7 @@ pub fn jit_map<'py>(
     let mut tags = if k.static_tag.is_some() {
         Vec::new()
     } else {
-        vec![0u8; n]
+        crate::bufpool::take_u8_any(n) // the kernel writes every tag
     };
     crate::output::advise_huge_pages(tags.as_mut_ptr(), tags.len());
     let list = output == "list";
@@ -297,7 +267,11 @@ pub fn jit_map<'py>(
     } else {
         Some(new_bytearray(py, n * 8, |_| {})?)
     };
-    let mut vals: Vec<u64> = if list { vec![0; n] } else { Vec::new() };
+    let mut vals: Vec<u64> = if list {
+        crate::bufpool::take_u64_any(n) // the kernel writes every value
+    } else {
+        Vec::new()
+    };
     crate::output::advise_huge_pages(vals.as_mut_ptr() as *mut u8, vals.len() * 8);
     let vals_ptr = match &out {
         // SAFETY: a fresh bytearray of n * 8 bytes, 8-byte aligned by the allocator.
@@ -340,7 +314,7 @@ pub fn jit_map<'py>(
             .collect();
     }
     if let Some(t) = k.static_tag {
-        tags = vec![t; n];
+        tags = crate::bufpool::take_u8(n, t);
     }
     let results = Results::from_parts(tags, vals);
     if !clean {

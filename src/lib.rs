@@ -6,9 +6,11 @@
 //! - [`parallel`]: the helper every parallel call goes through (GIL, Ctrl-C, errors)
 //! - [`error`]: the error enum and its one mapping to Python exceptions
 
+pub mod bufpool;
 pub mod column;
 pub mod error;
 pub mod jit;
+pub mod listscan;
 pub mod output;
 pub mod parallel;
 pub mod pool;
@@ -142,6 +144,7 @@ fn pool_last_stats(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
 #[pyo3(signature = (cancel = true))]
 fn shutdown_workers(py: Python<'_>, cancel: bool) {
     py.detach(|| pool::shutdown(cancel));
+    bufpool::clear();
 }
 
 /// Called in a forked child: forget the parent's worker threads.

@@ -26,12 +26,35 @@ pub const TAG_NONE: u8 = 5;
 /// Any other object CPython returned for the element (list output only), in `objs`.
 pub const TAG_OBJ: u8 = 7;
 
+/// `PyFloat_FromDouble` without its free-list lookup, which costs a thread-local read
+/// per float (the list is a million new floats; the free list holds at most 100):
+/// `PyObject_Malloc` + `PyObject_Init` (reference count, type, tracemalloc) + the value.
+///
+/// SAFETY: the GIL is held.
+#[inline]
+unsafe fn new_float(x: f64) -> *mut ffi::PyObject {
+    let op = ffi::PyObject_Malloc(std::mem::size_of::<ffi::PyFloatObject>()) as *mut ffi::PyObject;
+    if op.is_null() {
+        return ffi::PyErr_NoMemory();
+    }
+    let op = ffi::PyObject_Init(op, std::ptr::addr_of_mut!(ffi::PyFloat_Type));
+    (*(op as *mut ffi::PyFloatObject)).ob_fval = x;
+    op
+}
+
 /// Per-element results, written concurrently at disjoint indices.
 pub struct Results {
     tags: UnsafeCell<Vec<u8>>,
     vals: UnsafeCell<Vec<u64>>,
     bigs: Mutex<Vec<(usize, String)>>,
     objs: Mutex<Vec<(usize, Py<PyAny>)>>,
+}
+
+impl Drop for Results {
+    fn drop(&mut self) {
+        crate::bufpool::give_u8(std::mem::take(self.tags.get_mut()));
+        crate::bufpool::give_u64(std::mem::take(self.vals.get_mut()));
+    }
 }
 
 // SAFETY: every index is written by exactly one worker (the chunk dispenser hands out
@@ -42,8 +65,8 @@ unsafe impl Send for Results {}
 impl Results {
     pub fn new(n: usize) -> Results {
         Results {
-            tags: UnsafeCell::new(vec![TAG_NULL; n]),
-            vals: UnsafeCell::new(vec![0; n]),
+            tags: UnsafeCell::new(crate::bufpool::take_u8(n, TAG_NULL)),
+            vals: UnsafeCell::new(crate::bufpool::take_u64(n, 0)),
             bigs: Mutex::new(Vec::new()),
             objs: Mutex::new(Vec::new()),
         }
@@ -167,7 +190,7 @@ impl Results {
                 let v = vals[i];
                 let obj = match tags[i] {
                     TAG_INT => ffi::PyLong_FromLongLong(v as i64),
-                    TAG_FLOAT => ffi::PyFloat_FromDouble(f64::from_bits(v)),
+                    TAG_FLOAT => new_float(f64::from_bits(v)),
                     TAG_BOOL => ffi::PyBool_FromLong(v as _),
                     TAG_BIG => {
                         let text = &next_big.find(|(j, _)| *j == i).expect("big int text").1;

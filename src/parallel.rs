@@ -5,6 +5,7 @@
 //! and waits for the workers to stop touching the caller's buffers, and finally maps the
 //! task's error to a Python exception.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -40,4 +41,34 @@ pub fn wait(py: Python<'_>, task: &dyn ParallelTask) -> PyResult<()> {
         Some(e) => Err(e.into()),
         None => Ok(()),
     }
+}
+
+struct RayonPool {
+    pool: Arc<rayon::ThreadPool>,
+    pid: u32,
+}
+
+static RAYON: Mutex<Option<RayonPool>> = Mutex::new(None);
+
+/// The process's Rayon pool (`GILMAP_NUM_THREADS` threads), rebuilt after `fork()`.
+pub fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
+    let mut g = RAYON.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = g.as_ref() {
+        if p.pid == std::process::id() {
+            return Ok(p.pool.clone());
+        }
+        std::mem::forget(g.take()); // a forked child: the parent's threads do not exist
+    }
+    let n = crate::pool::configured_threads()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("gilmap-rayon-{i}"))
+        .build()
+        .map_err(|e| GilmapError::PoolStart(e.to_string()))?;
+    let pool = Arc::new(pool);
+    *g = Some(RayonPool {
+        pool: pool.clone(),
+        pid: std::process::id(),
+    });
+    Ok(pool)
 }

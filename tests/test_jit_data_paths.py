@@ -89,6 +89,65 @@ def test_list_sizes(name, n):
         assert_same_list(jmap(f, data), list(map(f, data)))
 
 
+class IntSub(int):
+    pass
+
+
+class FloatSub(float):
+    pass
+
+
+PAR_READ = 70_000  # above the length from which a list is read on several threads
+
+
+def long_list(fill, tail) -> list:
+    """``PAR_READ`` elements: ``fill(i)`` then ``tail`` at the end (the last chunk)."""
+    return [fill(i) for i in range(PAR_READ - len(tail))] + list(tail)
+
+
+@pytest.mark.parametrize(
+    "data, lane",
+    [
+        (long_list(lambda i: i * 0.5 - 7.0, [NAN, -0.0, INF]), "float64"),
+        (long_list(lambda i: i * 7919 - 10**8, [INT64_MIN, INT64_MAX, 2**31]), "int64"),
+        (long_list(lambda i: i % 3 == 0, [True]), "bool"),
+        (long_list(lambda i: i % 3 == 0, [5]), "int64"),
+        (long_list(lambda i: i - 5, [2.5]), "float64"),  # a mix: the serial cast
+        (long_list(lambda i: i * 0.25, [None, 1.0]), "float64"),
+        (long_list(lambda i: i, [IntSub(3)]), "int64"),
+        (long_list(lambda i: i * 1.5, [FloatSub(2.5)]), "float64"),
+        (long_list(lambda i: i * 1.5, [True]), "float64"),
+    ],
+    ids=[
+        "floats",
+        "ints",
+        "bools",
+        "bools-ints",
+        "ints-float",
+        "none",
+        "int-sub",
+        "float-sub",
+        "float-bool",
+    ],
+)
+def test_long_lists_read_in_parallel_keep_every_element(data, lane):
+    from gilmap import _data
+
+    assert _data.ingest(data).lane == lane
+    f = FUNCS["ident"]
+    want = [None if x is None else (float(x) if lane == "float64" else x) for x in data]
+    if lane == "int64":
+        want = [None if x is None else int(x) for x in data]
+    assert_same_list(jmap(f, data), [None if x is None else f(x) for x in want])
+
+
+@pytest.mark.parametrize("bad, exc", [(2**64, TypeError), ("7", TypeError)])
+def test_long_list_bad_last_element_names_its_index(bad, exc):
+    data = long_list(lambda i: i, [bad])
+    with pytest.raises(exc, match=str(PAR_READ - 1)):
+        gilmap.map(FUNCS["affine"], data)
+
+
 def test_empty_and_one_element():
     f = FUNCS["affine"]
     assert jmap(f, []) == []
