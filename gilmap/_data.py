@@ -150,7 +150,9 @@ def _arrow_from_parts(parts: tuple, n: int) -> Any:
     import pyarrow as pa
 
     dtype, values, validity, nulls = parts
-    t = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_()}[dtype]
+    # "bool" values are bit-packed here; other dtypes (numba_native may return any numeric
+    # type) have numpy's layout, which is Arrow's.
+    t = pa.bool_() if dtype == "bool" else pa.from_numpy_dtype(dtype)
     bufs = [None if validity is None else pa.py_buffer(validity), pa.py_buffer(values)]
     return pa.Array.from_buffers(t, n, bufs, null_count=nulls)
 
@@ -159,9 +161,7 @@ def _numpy_from_parts(parts: tuple) -> Any:
     import numpy as np
 
     dtype, values, _validity, _nulls = parts
-    return np.frombuffer(
-        values, dtype={"int64": np.int64, "float64": np.float64, "bool": np.bool_}[dtype]
-    )
+    return np.frombuffer(values, dtype=np.bool_ if dtype == "bool" else np.dtype(dtype))
 
 
 def output_kind(inp: Input) -> str:

@@ -22,6 +22,7 @@ class Column:
     def is_bool(self) -> bool: ...
     @property
     def null_count(self) -> int: ...
+    def value(self, i: int) -> int | float | bool | None: ...
     def __len__(self) -> int: ...
 
 ArrayParts = tuple[Literal["int64", "float64", "bool"], bytearray, bytearray | None, int]
@@ -34,6 +35,14 @@ def subinterp_map(
     output: Literal["list", "array", "arrow"],
     globals: Sequence[tuple[str, int | float | bool | str | None]] = ...,
 ) -> list[Any] | ArrayParts: ...
+
+def native_map(
+    column: Column,
+    address: int,
+    kind: Literal["chunk", "scalar"],
+    arg: str,
+    ret: str,
+) -> tuple[bytearray, int | None, bytearray | None, int]: ...
 
 class JitRefused(ValueError):
     """The JIT cannot compile a function; the message says why and where."""

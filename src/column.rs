@@ -429,6 +429,25 @@ impl Column {
         self.view.len
     }
 
+    /// Element `i` as the Python object `func` is called with (None for a null slot).
+    fn value<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyAny>> {
+        if i >= self.view.len {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "column index {i} out of range for length {}",
+                self.view.len
+            )));
+        }
+        if !self.view.is_valid(i) {
+            return Ok(py.None().into_bound(py));
+        }
+        let raw = self.view.raw(i);
+        Ok(match self.view.lane {
+            Lane::Int64 => (raw as i64).into_pyobject(py)?.into_any(),
+            Lane::Bool => pyo3::types::PyBool::new(py, raw != 0).to_owned().into_any(),
+            Lane::Float64 => f64::from_bits(raw).into_pyobject(py)?.into_any(),
+        })
+    }
+
     /// Number of null slots.
     #[getter]
     fn null_count(&self) -> usize {

@@ -5,9 +5,7 @@
 //! exception and every other result is CPython's value.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use gilmap_llvm::{Kernel, Lane as KLane, TAG_DEOPT, TAG_FLOAT, TAG_INT};
 use pyo3::create_exception;
@@ -16,9 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
 use crate::column::{Column, ColumnView, Lane};
-use crate::error::GilmapError;
 use crate::output::{new_bytearray, Results};
-use crate::parallel::{self, ParallelTask};
+use crate::parallel;
 
 create_exception!(
     _gilmap,
@@ -31,6 +28,8 @@ create_exception!(
 const SERIAL_BELOW: usize = 8192;
 /// Elements per parallel task; Ctrl-C is honoured between tasks.
 const CHUNK: usize = 16384;
+/// The shortest range of a kernel with loops or calls.
+const LOOP_CHUNK: usize = 256;
 
 static KERNELS: OnceLock<Mutex<HashMap<String, Arc<Kernel>>>> = OnceLock::new();
 
@@ -158,37 +157,6 @@ impl RunPtrs {
     }
 }
 
-struct JitTask {
-    remaining: AtomicUsize,
-    cancelled: AtomicBool,
-    seen: AtomicU32,
-    done: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl ParallelTask for JitTask {
-    fn wait_done(&self, timeout: Duration) -> bool {
-        let g = self.done.lock().unwrap();
-        let (g, _) = self.cv.wait_timeout_while(g, timeout, |d| !*d).unwrap();
-        *g
-    }
-    fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Relaxed);
-    }
-    fn take_error(&self) -> Option<GilmapError> {
-        None
-    }
-}
-
-impl JitTask {
-    fn finish_one(&self) {
-        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            *self.done.lock().unwrap() = true;
-            self.cv.notify_all();
-        }
-    }
-}
-
 /// Runs the kernel over every element: on the calling thread for small inputs, else
 /// over Rayon chunks with the GIL released. Returns the set of tags written.
 fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, mut ptrs: RunPtrs, n: usize) -> PyResult<u32> {
@@ -203,30 +171,15 @@ fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, mut ptrs: RunPtrs, n: usize) -> P
     if n == 0 {
         return Ok(0);
     }
-    let pool = py.detach(parallel::rayon_pool)?;
-    let nchunks = n.div_ceil(CHUNK);
-    let task = Arc::new(JitTask {
-        remaining: AtomicUsize::new(nchunks),
-        cancelled: AtomicBool::new(false),
-        seen: AtomicU32::new(0),
-        done: Mutex::new(false),
-        cv: Condvar::new(),
-    });
-    ptrs.abort = task.cancelled.as_ptr() as *const u8;
-    for c in 0..nchunks {
-        let (t, k) = (task.clone(), k.clone());
-        pool.spawn(move || {
-            if !t.cancelled.load(Ordering::Relaxed) {
-                let start = c * CHUNK;
-                // SAFETY: chunk c is run by this task only; the caller waits.
-                let seen = unsafe { ptrs.run(&k, start, (start + CHUNK).min(n)) };
-                t.seen.fetch_or(seen, Ordering::Relaxed);
-            }
-            t.finish_one();
-        });
-    }
-    parallel::wait(py, task.as_ref())?;
-    Ok(task.seen.load(Ordering::Relaxed))
+    let k = k.clone();
+    // Loops may differ a lot in cost per element: let the last ranges be short.
+    let min_chunk = if k.bounded { CHUNK } else { LOOP_CHUNK };
+    parallel::run_chunks(py, n, min_chunk, move |start, end, abort| {
+        let mut p = ptrs;
+        p.abort = abort;
+        // SAFETY: each chunk is run by one task only; the caller waits for all of them.
+        unsafe { p.run(&k, start, end) }
+    })
 }
 
 /// Runs `kernel` over `column` and resolves deopts by calling `func`.

@@ -11,6 +11,7 @@ pub mod column;
 pub mod error;
 pub mod jit;
 pub mod listscan;
+pub mod native;
 pub mod output;
 pub mod parallel;
 pub mod pool;
@@ -178,6 +179,7 @@ fn _gilmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("JitRefused", m.py().get_type::<jit::JitRefused>())?;
     m.add_function(wrap_pyfunction!(jit::jit_compile, m)?)?;
     m.add_function(wrap_pyfunction!(jit::jit_map, m)?)?;
+    m.add_function(wrap_pyfunction!(native::native_map, m)?)?;
     m.add_function(wrap_pyfunction!(subinterp_map, m)?)?;
     m.add_function(wrap_pyfunction!(pool_last_stats, m)?)?;
     m.add_function(wrap_pyfunction!(shutdown_workers, m)?)?;

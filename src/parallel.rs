@@ -5,7 +5,8 @@
 //! and waits for the workers to stop touching the caller's buffers, and finally maps the
 //! task's error to a Python exception.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -71,4 +72,101 @@ pub fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
         pid: std::process::id(),
     });
     Ok(pool)
+}
+
+/// One run on the Rayon pool: workers pull ranges from a shared cursor.
+struct ChunkTask {
+    cursor: AtomicUsize,
+    workers_left: AtomicUsize,
+    cancelled: AtomicBool,
+    acc: AtomicU32,
+    done: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl ParallelTask for ChunkTask {
+    fn wait_done(&self, timeout: Duration) -> bool {
+        let g = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        let (g, _) = self
+            .cv
+            .wait_timeout_while(g, timeout, |d| !*d)
+            .unwrap_or_else(|e| e.into_inner());
+        *g
+    }
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+    fn take_error(&self) -> Option<GilmapError> {
+        None
+    }
+}
+
+impl ChunkTask {
+    /// The next range, guided: a share of what remains (`remaining / (2 * threads)`), at
+    /// least `min_chunk`. Early ranges are long and contiguous (each thread streams
+    /// through, and page-faults, its own memory), the last ones short (threads finish
+    /// together even when elements differ in cost).
+    fn grab(&self, n: usize, threads: usize, min_chunk: usize) -> Option<(usize, usize)> {
+        let mut start = self.cursor.load(Ordering::Relaxed);
+        loop {
+            if start >= n || self.cancelled.load(Ordering::Relaxed) {
+                return None;
+            }
+            let len = ((n - start) / (2 * threads)).max(min_chunk);
+            let end = (start + len).min(n);
+            match self.cursor.compare_exchange_weak(
+                start,
+                end,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some((start, end)),
+                Err(now) => start = now,
+            }
+        }
+    }
+}
+
+/// Runs `body(start, end, abort)` over ranges covering `[0, n)` (see
+/// [`ChunkTask::grab`]; no range is shorter than `min_chunk` except the last) on the
+/// Rayon pool through [`wait`] (GIL released, Ctrl-C honoured); returns the OR of the
+/// bodies' results. `abort` points to a byte that becomes non-zero when the caller is
+/// interrupted (native code tests it to stop early); ranges not started by then are
+/// skipped.
+pub fn run_chunks<F>(py: Python<'_>, n: usize, min_chunk: usize, body: F) -> PyResult<u32>
+where
+    F: Fn(usize, usize, *const u8) -> u32 + Send + Sync + 'static,
+{
+    if n == 0 {
+        return Ok(0);
+    }
+    let pool = py.detach(rayon_pool)?;
+    let threads = pool.current_num_threads().max(1);
+    let workers = threads.min(n.div_ceil(min_chunk.max(1)));
+    let task = Arc::new(ChunkTask {
+        cursor: AtomicUsize::new(0),
+        workers_left: AtomicUsize::new(workers),
+        cancelled: AtomicBool::new(false),
+        acc: AtomicU32::new(0),
+        done: Mutex::new(false),
+        cv: Condvar::new(),
+    });
+    let body = Arc::new(body);
+    for _ in 0..workers {
+        let (t, body) = (task.clone(), body.clone());
+        pool.spawn(move || {
+            let abort = t.cancelled.as_ptr() as *const u8;
+            let mut acc = 0;
+            while let Some((start, end)) = t.grab(n, threads, min_chunk.max(1)) {
+                acc |= body(start, end, abort);
+            }
+            t.acc.fetch_or(acc, Ordering::Relaxed);
+            if t.workers_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                *t.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                t.cv.notify_all();
+            }
+        });
+    }
+    wait(py, task.as_ref())?;
+    Ok(task.acc.load(Ordering::Relaxed))
 }

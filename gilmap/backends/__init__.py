@@ -1,14 +1,12 @@
-"""The backends, in the router's priority order.
-
-numba_native and arrow_kernel arrive in their own issue (final order: numba_native → jit
-→ arrow_kernel → subinterp).
-"""
+"""The backends, in the router's priority order: numba_native → jit → arrow_kernel →
+subinterp (SPEC.md, "Backends and the router")."""
 
 from __future__ import annotations
 
 from .jit import JitBackend
+from .numba_native import NumbaNativeBackend
 from .subinterp import SubinterpBackend
 
 
 def default_backends() -> list:
-    return [JitBackend(), SubinterpBackend()]
+    return [NumbaNativeBackend(), JitBackend(), SubinterpBackend()]
