@@ -35,7 +35,6 @@ def subinterp_map(
     output: Literal["list", "array", "arrow"],
     globals: Sequence[tuple[str, int | float | bool | str | None]] = ...,
 ) -> list[Any] | ArrayParts: ...
-
 def native_map(
     column: Column,
     address: int,

@@ -107,17 +107,50 @@ fn itemsize(name: &str) -> Option<usize> {
 macro_rules! with_type {
     ($name:expr, $T:ident, $body:block) => {
         match $name {
-            "int8" => { type $T = i8; $body }
-            "int16" => { type $T = i16; $body }
-            "int32" => { type $T = i32; $body }
-            "int64" => { type $T = i64; $body }
-            "uint8" => { type $T = u8; $body }
-            "uint16" => { type $T = u16; $body }
-            "uint32" => { type $T = u32; $body }
-            "uint64" => { type $T = u64; $body }
-            "float32" => { type $T = f32; $body }
-            "float64" => { type $T = f64; $body }
-            "bool" => { type $T = bool; $body }
+            "int8" => {
+                type $T = i8;
+                $body
+            }
+            "int16" => {
+                type $T = i16;
+                $body
+            }
+            "int32" => {
+                type $T = i32;
+                $body
+            }
+            "int64" => {
+                type $T = i64;
+                $body
+            }
+            "uint8" => {
+                type $T = u8;
+                $body
+            }
+            "uint16" => {
+                type $T = u16;
+                $body
+            }
+            "uint32" => {
+                type $T = u32;
+                $body
+            }
+            "uint64" => {
+                type $T = u64;
+                $body
+            }
+            "float32" => {
+                type $T = f32;
+                $body
+            }
+            "float64" => {
+                type $T = f64;
+                $body
+            }
+            "bool" => {
+                type $T = bool;
+                $body
+            }
             other => unreachable!("checked type name {other}"),
         }
     };
@@ -234,7 +267,7 @@ pub fn native_map<'py>(
         let low = lowest.clone();
         parallel::run_chunks(py, n, CHUNK, move |start, end, _abort| {
             let p = p; // capture the whole (Send) struct, not its raw-pointer fields
-            // A chunk after a known failure cannot change the answer.
+                       // A chunk after a known failure cannot change the answer.
             if start > low.load(Ordering::Relaxed) {
                 return 0;
             }

@@ -95,11 +95,26 @@ def _lane_type(lane: str) -> Any:
 _NOT_COPIED = ("parallel", "inline", "cache", "_nrt", "no_cpython_wrapper", "no_cfunc_wrapper")
 
 
+def _raises(code: Any) -> bool:
+    """Whether ``code`` (or a function nested in it) has a ``raise`` or ``assert``."""
+    import dis
+
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("RAISE_VARARGS", "RERAISE"):
+            return True
+    return any(_raises(c) for c in code.co_consts if hasattr(c, "co_code"))
+
+
 def _inlined(disp: Any) -> Any:
     """A copy of ``disp`` (same Python function and options) that numba inlines into its
     caller: a call into a separately compiled function per element costs more than the
-    element (and stops LLVM from vectorizing the loop)."""
+    element (and stops LLVM from vectorizing the loop). Not for a function with a
+    ``raise`` statement: numba's ``try`` does not catch a ``raise`` inlined into it (the
+    exception would escape the loop), so such a function is called, not inlined."""
     import numba
+
+    if _raises(disp.py_func.__code__):
+        return disp
 
     opts = {k: v for k, v in disp.targetoptions.items() if k not in _NOT_COPIED}
     opts.pop("nopython", None)
@@ -114,7 +129,9 @@ def _chunk_loop(callee: Any, lane: str, argty: Any, ret: Any) -> Any:
     from numba import types
 
     in_t = types.float64 if lane == "float64" else types.int64
-    sig = types.intp(types.CPointer(in_t), types.intp, types.CPointer(ret), types.intp)
+    # A bool result is stored as one byte (numba cannot store its i1 through a bool*).
+    out_t = types.uint8 if ret == types.boolean else ret
+    sig = types.intp(types.CPointer(in_t), types.intp, types.CPointer(out_t), types.intp)
     cast = argty
     if lane == "bool":
 

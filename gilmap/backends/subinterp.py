@@ -61,6 +61,12 @@ class SubinterpBackend:
     fast_path = False
 
     def detect(self, func: Any, lane: str) -> Verdict:
+        if type(func).__module__.split(".")[0] == "numba":
+            return Verdict(
+                False,
+                f"{type(func).__name__} objects cannot run in sub-interpreters (numba's "
+                "extension modules do not support them)",
+            )
         module = getattr(func, "__module__", None)
         qualname = getattr(func, "__qualname__", None)
         owner = getattr(func, "__objclass__", None)  # method descriptors: int.bit_length
