@@ -75,7 +75,11 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
 
 def _run(decision: Decision, func: Any, inp: _data.Input, kind: str) -> list[Any]:
     backend = router.backend(decision.backend)
-    return [backend.run(decision, col, kind, func) for col in inp.columns]
+    sources = inp.sources or [None] * len(inp.columns)
+    return [
+        backend.run(decision, col, kind, func, source=src)
+        for col, src in zip(inp.columns, sources, strict=True)
+    ]
 
 
 def _lane_of(dtype: Any) -> str:

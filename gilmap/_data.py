@@ -11,7 +11,7 @@ input is one of theirs.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _gilmap
@@ -27,6 +27,10 @@ class Input:
     columns: list[_gilmap.Column]
     lane: str  # "int64" | "float64" | "bool" (the lane of the whole input)
     length: int
+    #: Per column, the object it was read from, in the lane's dtype where it was cast: a
+    #: list or tuple, a numpy array, a pyarrow Array (backends that work on whole arrays,
+    #: like arrow_kernel, start from these).
+    sources: list[Any] = field(default_factory=list)
 
 
 def _bad(index: int, what: str) -> TypeError:
@@ -63,14 +67,16 @@ def ingest(data: Any) -> Input:
     """Classifies ``data`` and builds its lane column(s). Raises TypeError for bad input."""
     kind = _is_arrow(data)
     if kind == "arrow":
-        col = _arrow_column(data, 0)
-        return Input("arrow", [col], _whole_lane([col]), len(data))
+        col, src = _arrow_column(data, 0)
+        return Input("arrow", [col], _whole_lane([col]), len(data), [src])
     if kind == "chunked":
-        cols, base = [], 0
+        cols, srcs, base = [], [], 0
         for chunk in data.chunks:
-            cols.append(_arrow_column(chunk, base))
+            col, src = _arrow_column(chunk, base)
+            cols.append(col)
+            srcs.append(src)
             base += len(chunk)
-        return Input("chunked", cols, _whole_lane(cols), len(data))
+        return Input("chunked", cols, _whole_lane(cols), len(data), srcs)
     if _is_numpy(data):
         return _numpy_input(data)
     if isinstance(data, (str, bytes, bytearray, dict)) or not hasattr(data, "__iter__"):
@@ -80,7 +86,7 @@ def ingest(data: Any) -> Input:
         )
     seq = data if isinstance(data, (list, tuple)) else list(data)
     col = _gilmap.Column.from_sequence(seq)
-    return Input("list", [col], _whole_lane([col]), len(seq))
+    return Input("list", [col], _whole_lane([col]), len(seq), [seq])
 
 
 def _numpy_input(arr: Any) -> Input:
@@ -90,8 +96,9 @@ def _numpy_input(arr: Any) -> Input:
         raise TypeError(f"gilmap.map: numpy input must be 1-D, got shape {arr.shape}")
     k = arr.dtype.kind
     if k == "O":
-        col = _gilmap.Column.from_sequence(arr.tolist())
-        return Input("numpy-object", [col], _whole_lane([col]), len(arr))
+        seq = arr.tolist()
+        col = _gilmap.Column.from_sequence(seq)
+        return Input("numpy-object", [col], _whole_lane([col]), len(arr), [seq])
     if k == "f" and arr.dtype.itemsize <= 8:
         lane, target = "float64", np.float64
     elif k in "iu":
@@ -113,42 +120,49 @@ def _numpy_input(arr: Any) -> Input:
     if arr.strides[0] % 8 or not arr.flags.aligned:
         arr = np.ascontiguousarray(arr)
     col = _gilmap.Column.from_buffer(arr, lane)
-    return Input("numpy", [col], _whole_lane([col]), len(arr))
+    return Input("numpy", [col], _whole_lane([col]), len(arr), [arr])
 
 
-def _arrow_column(arr: Any, base: int) -> _gilmap.Column:
+def _arrow_column(arr: Any, base: int) -> tuple[_gilmap.Column, Any]:
+    """The column of one Arrow array, and the array in the lane's dtype."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     t = arr.type
+
+    def _col(a: Any, lane: str, base: int) -> tuple[_gilmap.Column, Any]:
+        return _gilmap.Column.from_arrow(a, lane, base), a
+
     if pa.types.is_int64(t):
-        return _gilmap.Column.from_arrow(arr, "int64", base)
+        return _col(arr, "int64", base)
     if pa.types.is_float64(t):
-        return _gilmap.Column.from_arrow(arr, "float64", base)
+        return _col(arr, "float64", base)
     if pa.types.is_boolean(t):
-        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "bool", base)
+        return _col(arr.cast(pa.int64()), "bool", base)
     if pa.types.is_null(t):
-        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64", base)
+        return _col(arr.cast(pa.int64()), "int64", base)
     if pa.types.is_integer(t):
         if pa.types.is_uint64(t) and len(arr) and (pc.max(arr).as_py() or 0) > INT64_MAX:
             limit = pa.scalar(INT64_MAX, pa.uint64())
             idx = pc.index(pc.greater(arr, limit), True).as_py()
             raise _bad(base + idx, f"{t} (value above int64)")
-        return _gilmap.Column.from_arrow(arr.cast(pa.int64()), "int64", base)
+        return _col(arr.cast(pa.int64()), "int64", base)
     if pa.types.is_floating(t):
-        return _gilmap.Column.from_arrow(arr.cast(pa.float64()), "float64", base)
+        return _col(arr.cast(pa.float64()), "float64", base)
     valid = pc.index(pc.is_valid(arr), True).as_py() if len(arr) else -1
     if valid is None or valid < 0:  # all null: no element to cast
-        return _gilmap.Column.from_arrow(pa.nulls(len(arr), pa.int64()), "int64", base)
+        return _col(pa.nulls(len(arr), pa.int64()), "int64", base)
     raise _bad(base + valid, f"arrow {t}")
 
 
 # ------------------------------------------------------------------------- output
 
 
-def _arrow_from_parts(parts: tuple, n: int) -> Any:
+def _arrow_from_parts(parts: Any, n: int) -> Any:
     import pyarrow as pa
 
+    if isinstance(parts, pa.Array):  # a backend that computes whole arrays (arrow_kernel)
+        return parts
     dtype, values, validity, nulls = parts
     # "bool" values are bit-packed here; other dtypes (numba_native may return any numeric
     # type) have numpy's layout, which is Arrow's.
@@ -157,9 +171,11 @@ def _arrow_from_parts(parts: tuple, n: int) -> Any:
     return pa.Array.from_buffers(t, n, bufs, null_count=nulls)
 
 
-def _numpy_from_parts(parts: tuple) -> Any:
+def _numpy_from_parts(parts: Any) -> Any:
     import numpy as np
 
+    if isinstance(parts, np.ndarray):
+        return parts
     dtype, values, _validity, _nulls = parts
     return np.frombuffer(values, dtype=np.bool_ if dtype == "bool" else np.dtype(dtype))
 

@@ -35,6 +35,10 @@ def subinterp_map(
     output: Literal["list", "array", "arrow"],
     globals: Sequence[tuple[str, int | float | bool | str | None]] = ...,
 ) -> list[Any] | ArrayParts: ...
+def jit_unavailable() -> str | None: ...
+def cpython_map(
+    column: Column, func: Any, output: Literal["list", "array", "arrow"]
+) -> list[Any] | ArrayParts: ...
 def native_map(
     column: Column,
     address: int,

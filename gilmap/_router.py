@@ -45,7 +45,9 @@ class Backend(Protocol):
 
     def detect(self, func: Any, lane: str) -> Verdict: ...
 
-    def run(self, decision: Decision, column: Any, output: str, func: Any) -> Any: ...
+    def run(
+        self, decision: Decision, column: Any, output: str, func: Any, source: Any = None
+    ) -> Any: ...
 
 
 class Router:

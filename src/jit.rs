@@ -281,6 +281,40 @@ pub fn jit_map<'py>(
     })
 }
 
+/// Why LLVM cannot compile on this machine (its native target failed to initialise), or
+/// None when it can.
+#[pyfunction]
+pub fn jit_unavailable() -> Option<String> {
+    gilmap_llvm::engine::host().err().map(|e| e.to_string())
+}
+
+/// Evaluates `func` on every element with CPython on this thread, in index order, and
+/// assembles the output exactly as a kernel's (the same dtype rules, big ints, None and
+/// object results, and the first failing element's exception). The exact fallback of
+/// backends that work on whole arrays (arrow_kernel) when they cannot match CPython.
+#[pyfunction]
+#[pyo3(signature = (column, func, output))]
+pub fn cpython_map<'py>(
+    py: Python<'py>,
+    column: &Bound<'py, Column>,
+    func: &Bound<'py, PyAny>,
+    output: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let view = column.get().view();
+    let n = view.len;
+    let results = Results::from_parts(
+        crate::bufpool::take_u8(n, TAG_DEOPT as u8),
+        crate::bufpool::take_u64(n, 0),
+    );
+    resolve(py, &results, &view, func)?;
+    Ok(match output {
+        "list" => results.to_list(py)?.into_any(),
+        other => results
+            .to_array(py, view.lane, other == "arrow", view.base)?
+            .into_any(),
+    })
+}
+
 /// Marks null input slots, and re-evaluates flagged elements with CPython in index order.
 fn resolve(
     py: Python<'_>,

@@ -81,18 +81,19 @@ def cast_like(values, dtype: str) -> list:
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    for var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT"):
+    for var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT", "GILMAP_ARROW"):
         env.pop(var, None)
-    if os.environ.get("GILMAP_JIT") == "0":  # a sub-interpreter pool test: keep it so
-        env["GILMAP_JIT"] = "0"
+    for var in ("GILMAP_JIT", "GILMAP_ARROW"):
+        if os.environ.get(var) == "0":  # a sub-interpreter pool test: keep it so
+            env[var] = "0"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(TESTS)])
     env.update(extra)
     return env
 
 
-# These modules test the sub-interpreter pool and the data paths through it: the JIT is
-# disabled there, so functions it could compile still run (and are asserted to run) on the
-# pool. The JIT's own tests are the test_jit_* modules.
+# These modules test the sub-interpreter pool and the data paths through it: the JIT and
+# arrow_kernel are disabled there, so functions they could run still run (and are asserted
+# to run) on the pool. The JIT's own tests are the test_jit_* modules.
 SUBINTERP_MODULES = {"test_data_paths", "test_errors", "test_pool", "test_process", "test_router"}
 
 
@@ -102,6 +103,7 @@ def _backend_under_test(request, monkeypatch):
 
     if request.module.__name__.rsplit(".", 1)[-1] in SUBINTERP_MODULES:
         monkeypatch.setenv("GILMAP_JIT", "0")
+        monkeypatch.setenv("GILMAP_ARROW", "0")
     _api.router.clear()
     yield
     _api.router.clear()

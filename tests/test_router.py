@@ -168,6 +168,18 @@ def test_explain_rejected_function_says_why():
     assert info["rejected"]["subinterp"] == info["reason"]
 
 
+def test_priority_order_and_every_passed_over_backend_says_why():
+    from gilmap._api import router
+
+    assert [b.name for b in router.backends] == ["numba_native", "jit", "arrow_kernel", "subinterp"]
+    info = gilmap.explain(g.affine, dtype=int)
+    assert info["backend"] == "subinterp"
+    assert list(info["rejected"]) == ["numba_native", "jit", "arrow_kernel"]
+    assert "not a numba" in info["rejected"]["numba_native"]
+    assert "GILMAP_JIT=0" in info["rejected"]["jit"]
+    assert "GILMAP_ARROW=0" in info["rejected"]["arrow_kernel"]
+
+
 def test_explain_does_not_run_func(tmp_path, monkeypatch):
     # A function with a side effect in the main interpreter: explain must not call it.
     name = f"gm_tmp_explain_{uuid.uuid4().hex}"

@@ -3,10 +3,11 @@ subinterp (SPEC.md, "Backends and the router")."""
 
 from __future__ import annotations
 
+from .arrow_kernel import ArrowKernelBackend
 from .jit import JitBackend
 from .numba_native import NumbaNativeBackend
 from .subinterp import SubinterpBackend
 
 
 def default_backends() -> list:
-    return [NumbaNativeBackend(), JitBackend(), SubinterpBackend()]
+    return [NumbaNativeBackend(), JitBackend(), ArrowKernelBackend(), SubinterpBackend()]

@@ -71,6 +71,9 @@ class JitBackend:
     def detect(self, func: Any, lane: str) -> Verdict:
         if not jit_enabled():
             return Verdict(False, "the JIT is disabled (GILMAP_JIT=0)")
+        unavailable = _gilmap.jit_unavailable()
+        if unavailable is not None:
+            return Verdict(False, f"LLVM could not initialise on this machine: {unavailable}")
         try:
             program = reader.read(func)
         except UnsupportedPython as exc:
@@ -100,7 +103,9 @@ class JitBackend:
             raise StaleDecision("closure")
         return [_raw(v) for v in values]
 
-    def run(self, decision: Decision, column: Any, output: str, func: Any = None) -> Any:
+    def run(
+        self, decision: Decision, column: Any, output: str, func: Any = None, source: Any = None
+    ) -> Any:
         payload: JitPayload = decision.payload
         captures = self.check_fresh(func, payload)
         return _gilmap.jit_map(payload.kernel, column, captures, func, output)

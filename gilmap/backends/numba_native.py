@@ -234,7 +234,9 @@ class NumbaNativeBackend:
             p,
         )
 
-    def run(self, decision: Decision, column: Any, output: str, func: Any = None) -> Any:
+    def run(
+        self, decision: Decision, column: Any, output: str, func: Any = None, source: Any = None
+    ) -> Any:
         p: NativePayload = decision.payload
         values, first_error, validity, nulls = _gilmap.native_map(
             column, p.address, p.kind, p.arg, p.ret

@@ -95,7 +95,9 @@ class SubinterpBackend:
             (module, qualname),
         )
 
-    def run(self, decision: Decision, column: Any, output: str, func: Any = None) -> Any:
+    def run(
+        self, decision: Decision, column: Any, output: str, func: Any = None, source: Any = None
+    ) -> Any:
         if free_threaded():
             raise RuntimeError(
                 "gilmap: the subinterp backend needs a GIL-enabled CPython build; this is a "
