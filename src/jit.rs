@@ -174,7 +174,7 @@ fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, mut ptrs: RunPtrs, n: usize) -> P
     let k = k.clone();
     // Loops may differ a lot in cost per element: let the last ranges be short.
     let min_chunk = if k.bounded { CHUNK } else { LOOP_CHUNK };
-    parallel::run_chunks(py, n, min_chunk, move |start, end, abort| {
+    parallel::run_chunks(py, n, min_chunk, false, move |start, end, abort| {
         let mut p = ptrs;
         p.abort = abort;
         // SAFETY: each chunk is run by one task only; the caller waits for all of them.

@@ -24,7 +24,9 @@ use crate::column::{Column, ColumnView, Lane};
 use crate::output::new_bytearray;
 use crate::parallel;
 
-/// The shortest range (the cost per element is unknown: short enough to balance).
+/// The shortest range (the cost per element is unknown: short enough to balance); up to
+/// this many elements run on the calling thread (native code cannot be interrupted
+/// anyway, and waking the pool costs tens of microseconds).
 const CHUNK: usize = 1024;
 
 type ChunkFn = unsafe extern "C" fn(*const u8, isize, *mut u8, isize) -> isize;
@@ -265,7 +267,7 @@ pub fn native_map<'py>(
     if chunked {
         let lowest = std::sync::Arc::new(AtomicUsize::new(usize::MAX));
         let low = lowest.clone();
-        parallel::run_chunks(py, n, CHUNK, move |start, end, _abort| {
+        parallel::run_chunks(py, n, CHUNK, true, move |start, end, _abort| {
             let p = p; // capture the whole (Send) struct, not its raw-pointer fields
                        // A chunk after a known failure cannot change the answer.
             if start > low.load(Ordering::Relaxed) {
@@ -282,7 +284,7 @@ pub fn native_map<'py>(
         first_error = (i != usize::MAX).then_some(i);
     } else {
         let run = scalar_runner(arg, ret);
-        parallel::run_chunks(py, n, CHUNK, move |start, end, _abort| {
+        parallel::run_chunks(py, n, CHUNK, true, move |start, end, _abort| {
             let p = p;
             // SAFETY: a `ret f(arg)` address; chunks write disjoint output ranges.
             unsafe { run(&p, start, end) };

@@ -130,15 +130,30 @@ impl ChunkTask {
 /// Runs `body(start, end, abort)` over ranges covering `[0, n)` (see
 /// [`ChunkTask::grab`]; no range is shorter than `min_chunk` except the last) on the
 /// Rayon pool through [`wait`] (GIL released, Ctrl-C honoured); returns the OR of the
-/// bodies' results. `abort` points to a byte that becomes non-zero when the caller is
+/// bodies' results. With `serial_ok`, at most `min_chunk` elements run as one range on
+/// the calling thread (GIL released, but then Ctrl-C waits for the range: not for work
+/// that may run for a long time and can be interrupted). `abort` points to a byte that becomes non-zero when the caller is
 /// interrupted (native code tests it to stop early); ranges not started by then are
 /// skipped.
-pub fn run_chunks<F>(py: Python<'_>, n: usize, min_chunk: usize, body: F) -> PyResult<u32>
+pub fn run_chunks<F>(
+    py: Python<'_>,
+    n: usize,
+    min_chunk: usize,
+    serial_ok: bool,
+    body: F,
+) -> PyResult<u32>
 where
     F: Fn(usize, usize, *const u8) -> u32 + Send + Sync + 'static,
 {
     if n == 0 {
         return Ok(0);
+    }
+    if serial_ok && n <= min_chunk {
+        // One range: waking a pool thread would cost more than it saves. It runs here
+        // with the GIL released, like the pool's ranges.
+        static NEVER: u8 = 0;
+        let never = &NEVER as *const u8 as usize;
+        return Ok(py.detach(|| body(0, n, never as *const u8)));
     }
     let pool = py.detach(rayon_pool)?;
     let threads = pool.current_num_threads().max(1);
