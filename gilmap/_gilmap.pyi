@@ -25,7 +25,13 @@ class Column:
     def value(self, i: int) -> int | float | bool | None: ...
     def __len__(self) -> int: ...
 
-ArrayParts = tuple[Literal["int64", "float64", "bool"], bytearray, bytearray | None, int]
+class OutBuf:
+    """Output array memory (buffer protocol, writable); returns to gilmap's buffer pool
+    when the last array viewing it is freed."""
+
+    def __len__(self) -> int: ...
+
+ArrayParts = tuple[Literal["int64", "float64", "bool"], OutBuf, bytearray | None, int]
 
 def subinterp_map(
     column: Column,
@@ -45,7 +51,7 @@ def native_map(
     kind: Literal["chunk", "scalar"],
     arg: str,
     ret: str,
-) -> tuple[bytearray, int | None, bytearray | None, int]: ...
+) -> tuple[OutBuf, int | None, bytearray | None, int]: ...
 
 class JitRefused(ValueError):
     """The JIT cannot compile a function; the message says why and where."""

@@ -1,17 +1,22 @@
 //! Reuse of large temporary buffers between calls.
 //!
 //! A list mapped in and out needs three temporary buffers (input values, output tags and
-//! values: 17 bytes per element). Fresh multi-megabyte allocations come from `mmap`, and
-//! the first touch of every page is a fault the kernel must zero: on a 1M-element list
-//! that was a fifth of the whole call. Buffers given back here are kept (at most
-//! [`KEEP`] per element type, [`KEEP_BYTES`] each) and handed out again, already mapped.
+//! values: 17 bytes per element), and an array output one buffer the caller keeps (an
+//! [`crate::outbuf::OutBuf`], given back here when the array is freed). Fresh
+//! multi-megabyte allocations come from `mmap`, and the first touch of every page is a
+//! fault the kernel must zero: on a 1M-element list that was a fifth of the whole call, on
+//! a 10M-element array a third. Buffers given back are kept (at most [`KEEP`] per element
+//! type, [`KEEP_BYTES`] each, [`KEEP_TOTAL`] in all) and handed out again, already mapped.
+//! `shutdown_workers()` frees them.
 
 use std::sync::Mutex;
 
 /// Buffers kept per element type.
 const KEEP: usize = 4;
 /// Larger buffers are freed, not kept.
-const KEEP_BYTES: usize = 64 << 20;
+const KEEP_BYTES: usize = 256 << 20;
+/// Most memory kept per element type.
+const KEEP_TOTAL: usize = 384 << 20;
 /// Smaller buffers are cheap to allocate: not worth keeping.
 const MIN_BYTES: usize = 1 << 20;
 
@@ -65,12 +70,20 @@ fn give<T>(pool: &Mutex<Vec<Vec<T>>>, v: Vec<T>) {
     let Some(mut p) = lock(pool) else {
         return;
     };
-    if p.len() < KEEP {
-        p.push(v);
-    } else if let Some(i) = (0..p.len()).min_by_key(|&i| p[i].capacity()) {
-        // Keep the larger ones: they serve more requests.
-        if p[i].capacity() < v.capacity() {
-            p[i] = v;
+    // Make room by dropping the smallest kept buffers if this one is larger (larger
+    // buffers serve more requests); else drop this one.
+    let size = |b: &Vec<T>| b.capacity() * std::mem::size_of::<T>();
+    loop {
+        let total: usize = p.iter().map(size).sum();
+        if p.len() < KEEP && total + bytes <= KEEP_TOTAL {
+            p.push(v);
+            return;
+        }
+        match (0..p.len()).min_by_key(|&i| p[i].capacity()) {
+            Some(i) if p[i].capacity() < v.capacity() => {
+                p.swap_remove(i);
+            }
+            _ => return,
         }
     }
 }

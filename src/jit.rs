@@ -14,7 +14,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
 use crate::column::{Column, ColumnView, Lane};
-use crate::output::{new_bytearray, Results};
+use crate::outbuf::OutBuf;
+use crate::output::Results;
 use crate::parallel;
 
 create_exception!(
@@ -218,7 +219,7 @@ pub fn jit_map<'py>(
     let out = if list {
         None
     } else {
-        Some(new_bytearray(py, n * 8, |_| {})?)
+        Some(OutBuf::new_bound(py, n * 8, |_| {})?)
     };
     let mut vals: Vec<u64> = if list {
         crate::bufpool::take_u64_any(n) // the kernel writes every value
@@ -227,8 +228,8 @@ pub fn jit_map<'py>(
     };
     crate::output::advise_huge_pages(vals.as_mut_ptr() as *mut u8, vals.len() * 8);
     let vals_ptr = match &out {
-        // SAFETY: a fresh bytearray of n * 8 bytes, 8-byte aligned by the allocator.
-        Some(b) => unsafe { pyo3::ffi::PyByteArray_AsString(b.as_ptr()) as *mut u64 },
+        // n * 8 bytes, 8-byte aligned, written only by the kernel until returned.
+        Some(b) => b.borrow().as_mut_ptr() as *mut u64,
         None => vals.as_mut_ptr(),
     };
     let ptrs = RunPtrs {
@@ -259,9 +260,10 @@ pub fn jit_map<'py>(
         }
     }
     if let Some(out) = &out {
-        // SAFETY: the kernel wrote all n * 8 bytes.
-        let bytes = unsafe { out.as_bytes() };
-        vals = bytes
+        // The kernel wrote all n * 8 bytes.
+        vals = out
+            .borrow()
+            .bytes()
             .chunks_exact(8)
             .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
             .collect();

@@ -12,6 +12,7 @@ pub mod error;
 pub mod jit;
 pub mod listscan;
 pub mod native;
+pub mod outbuf;
 pub mod output;
 pub mod parallel;
 pub mod pool;
@@ -176,6 +177,7 @@ fn check_lane(lane: &str) -> PyResult<String> {
 fn _gilmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Column>()?;
     m.add_class::<jit::JitKernel>()?;
+    m.add_class::<outbuf::OutBuf>()?;
     m.add("JitRefused", m.py().get_type::<jit::JitRefused>())?;
     m.add_function(wrap_pyfunction!(jit::jit_compile, m)?)?;
     m.add_function(wrap_pyfunction!(jit::jit_map, m)?)?;

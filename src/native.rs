@@ -21,7 +21,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyByteArray;
 
 use crate::column::{Column, ColumnView, Lane};
-use crate::output::new_bytearray;
+use crate::outbuf::OutBuf;
 use crate::parallel;
 
 /// The shortest range (the cost per element is unknown: short enough to balance); up to
@@ -184,7 +184,7 @@ fn validity(view: &ColumnView) -> Option<(Vec<u8>, usize)> {
 }
 
 type NativeOut<'py> = (
-    Bound<'py, PyByteArray>,
+    Bound<'py, OutBuf>,
     Option<usize>,
     Option<Bound<'py, PyByteArray>>,
     usize,
@@ -245,7 +245,7 @@ pub fn native_map<'py>(
     let view = column.get().view();
     let n = view.len;
     // Every item is written by the native code (null slots get a placeholder's result).
-    let values = new_bytearray(py, n * size, |_| {})?;
+    let values = OutBuf::new_bound(py, n * size, |_| {})?;
     let chunked = match kind {
         "chunk" => true,
         "scalar" => false,
@@ -255,13 +255,11 @@ pub fn native_map<'py>(
             )))
         }
     };
-    // SAFETY: fresh bytearrays of the sizes above, alive until this function returns.
-    let p = unsafe {
-        Ptrs {
-            input: view,
-            out: pyo3::ffi::PyByteArray_AsString(values.as_ptr()) as *mut u8,
-            addr: address,
-        }
+    // `values` (n items of `ret`) outlives the run; only the native code writes it.
+    let p = Ptrs {
+        input: view,
+        out: values.borrow().as_mut_ptr(),
+        addr: address,
     };
     let mut first_error = None;
     if chunked {

@@ -14,6 +14,7 @@ use pyo3::types::{PyByteArray, PyList, PyTuple};
 
 use crate::column::Lane;
 use crate::error::{GilmapError, Result};
+use crate::outbuf::OutBuf;
 
 pub const TAG_NULL: u8 = 0;
 pub const TAG_INT: u8 = 1;
@@ -268,7 +269,7 @@ impl Results {
             fallback.name()
         };
         let data = match dtype {
-            "float64" => new_bytearray(py, n * 8, |out| {
+            "float64" => OutBuf::new_bound(py, n * 8, |out| {
                 for i in 0..n {
                     let x = match tags[i] {
                         TAG_FLOAT => f64::from_bits(vals[i]),
@@ -279,7 +280,7 @@ impl Results {
                     out[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
                 }
             })?,
-            "int64" => new_bytearray(py, n * 8, |out| {
+            "int64" => OutBuf::new_bound(py, n * 8, |out| {
                 for i in 0..n {
                     let x = if tags[i] == TAG_NULL {
                         0
@@ -289,13 +290,13 @@ impl Results {
                     out[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
                 }
             })?,
-            _ if bitpack_bool => new_bytearray(py, n.div_ceil(8), |out| {
+            _ if bitpack_bool => OutBuf::new_bound(py, n.div_ceil(8), |out| {
                 out.fill(0);
                 for i in (0..n).filter(|&i| tags[i] == TAG_BOOL && vals[i] != 0) {
                     out[i / 8] |= 1 << (i % 8);
                 }
             })?,
-            _ => new_bytearray(py, n, |out| {
+            _ => OutBuf::new_bound(py, n, |out| {
                 for i in 0..n {
                     out[i] = (tags[i] == TAG_BOOL && vals[i] != 0) as u8;
                 }
