@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,20 @@ def best(fn: Callable[[], Any], repeats: int) -> float:
         b = min(b, time.perf_counter() - t0)
         del out
     return b
+
+
+def alternate(
+    a: Callable[[], Any], b: Callable[[], Any], repeats: int
+) -> tuple[list[float], list[float]]:
+    """Wall times of ``a()`` and ``b()`` run alternately (machine noise hits both alike)."""
+    ta, tb = [], []
+    for _ in range(repeats):
+        for fn, ts in ((a, ta), (b, tb)):
+            t0 = time.perf_counter()
+            out = fn()
+            ts.append(time.perf_counter() - t0)
+            del out
+    return ta, tb
 
 
 def same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -74,7 +89,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    reps = 3 if args.quick else 5
+    reps = 3 if args.quick else 9
     n = 200_000 if args.quick else 2_000_000
     try:
         import numba
@@ -84,28 +99,35 @@ def main() -> int:
         f"gilmap {gilmap.__version__}; numba {getattr(numba, '__version__', 'absent')} "
         f"(threading layer {os.environ['NUMBA_THREADING_LAYER']}); {os.cpu_count()} cores"
     )
-    print(f"\narray in/array out, n={n:,}, best of {reps}")
-    print(f"{'workload':<18}{'gilmap ms':>11}{'numba ms':>11}{'ratio':>8}  exact")
+    print(f"\narray in/array out, n={n:,}, {reps} alternating runs each (best / median ms)")
+    print(f"{'workload':<18}{'gilmap':>17}{'numba':>17}{'ratio(best)':>12}  exact")
     for name, fn, sig, make in WORKLOADS:
         xs = make(n)
         assert gilmap.explain(fn, dtype=xs.dtype)["backend"] == "jit", name
         gilmap.map(fn, xs[:10])
-        t_g = best(lambda fn=fn, xs=xs: gilmap.map(fn, xs), reps)
         out = gilmap.map(fn, xs)
         ref = np.array(list(map(fn, xs[:2000].tolist())))
         exact = same(out[:2000], ref)
-        if numba is not None:
-            ret = (
-                "f8"
-                if isinstance(fn(xs[1].item()), float)
-                else ("b1" if isinstance(fn(xs[1].item()), bool) else "i8")
-            )
-            vec = numba.vectorize([f"{ret}({sig})"], target="parallel")(fn)
-            vec(xs[:10])
-            t_n = best(lambda vec=vec, xs=xs: vec(xs), reps)
-            print(f"{name:<18}{t_g * 1e3:>11.2f}{t_n * 1e3:>11.2f}{t_n / t_g:>8.2f}  {exact}")
-        else:
-            print(f"{name:<18}{t_g * 1e3:>11.2f}{'-':>11}{'-':>8}  {exact}")
+        del out
+        if numba is None:
+            t_g = best(lambda fn=fn, xs=xs: gilmap.map(fn, xs), reps)
+            print(f"{name:<18}{t_g * 1e3:>17.2f}{'-':>17}{'-':>12}  {exact}")
+            continue
+        ret = (
+            "f8"
+            if isinstance(fn(xs[1].item()), float)
+            else ("b1" if isinstance(fn(xs[1].item()), bool) else "i8")
+        )
+        vec = numba.vectorize([f"{ret}({sig})"], target="parallel")(fn)
+        vec(xs[:10])
+        tg, tn = alternate(
+            lambda fn=fn, xs=xs: gilmap.map(fn, xs), lambda v=vec, xs=xs: v(xs), reps
+        )
+        print(
+            f"{name:<18}{min(tg) * 1e3:>8.2f} /{statistics.median(tg) * 1e3:>7.2f}"
+            f"{min(tn) * 1e3:>8.2f} /{statistics.median(tn) * 1e3:>7.2f}"
+            f"{min(tn) / min(tg):>12.2f}  {exact}"
+        )
 
     big = np.arange(10_000_000, dtype=np.float64)
     aff = w.float_math
