@@ -3,6 +3,8 @@ sub-interpreter workers and multiprocessing children)."""
 
 from __future__ import annotations
 
+import math
+
 
 def heavy_python(n: int) -> int:
     """Pure-Python work of a few tens of µs per element (string and dict use keep it off
@@ -76,3 +78,61 @@ def float_math(x: float) -> float:
 
 def int_affine(x: int) -> int:
     return x * 3 + 1
+
+
+# ------------------------------------------------------------------ the suite's workloads
+# (benchmarks/run.py: count_primes, heavy_collatz, mandelbrot_iters, medium_compute,
+# quick_collatz, float_math, math_heavy, piecewise, heavy_python, scaled (a closure)).
+
+
+def count_primes(n: int) -> int:
+    """Primes below ``n % 400 + 2`` by trial division (nested loops)."""
+    limit = n % 400 + 2
+    count = 0
+    for k in range(2, limit):
+        d = 2
+        prime = True
+        while d * d <= k:
+            if k % d == 0:
+                prime = False
+                break
+            d += 1
+        if prime:
+            count += 1
+    return count
+
+
+def heavy_collatz(n: int) -> int:
+    """Total Collatz steps of the 1000 numbers from ``n``."""
+    total = 0
+    for k in range(1000):
+        m = abs(n) + k + 1
+        while m != 1:
+            m = m // 2 if m % 2 == 0 else 3 * m + 1
+            total += 1
+    return total
+
+
+def medium_compute(n: int) -> int:
+    """200 steps of a modular accumulation."""
+    acc = n
+    for i in range(200):
+        acc = (acc * 31 + i) % 1_000_003
+    return acc
+
+
+def quick_collatz(n: int) -> int:
+    """One Collatz step (tiny work per element)."""
+    return n // 2 if n % 2 == 0 else 3 * n + 1
+
+
+def math_heavy(x: float) -> float:
+    return math.sin(x) * math.cos(x) + math.sqrt(abs(x)) + math.log1p(abs(x))
+
+
+def make_scaled(k: float):
+    """A closure: ``lambda x: x * k + 1.0``."""
+    return lambda x: x * k + 1.0
+
+
+scaled = make_scaled(2.5)

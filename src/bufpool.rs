@@ -18,7 +18,7 @@ const KEEP_BYTES: usize = 256 << 20;
 /// Most memory kept per element type.
 const KEEP_TOTAL: usize = 384 << 20;
 /// Smaller buffers are cheap to allocate: not worth keeping.
-const MIN_BYTES: usize = 1 << 20;
+const MIN_BYTES: usize = 64 << 10;
 
 static U64: Mutex<Vec<Vec<u64>>> = Mutex::new(Vec::new());
 static U8: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());

@@ -26,7 +26,11 @@ create_exception!(
 );
 
 /// Elements below this run on the calling thread (no hand-off to the pool).
-const SERIAL_BELOW: usize = 8192;
+/// Elements a loop-free kernel runs on the calling thread to measure its speed.
+const PROBE: usize = 512;
+/// Work (seconds) below which the rest of a loop-free kernel's input runs on the calling
+/// thread: about what waking the pool and waiting for it costs here.
+const SERIAL_BUDGET: f64 = 60e-6;
 /// Elements per parallel task; Ctrl-C is honoured between tasks.
 const CHUNK: usize = 16384;
 /// The shortest range of a kernel with loops or calls.
@@ -158,29 +162,45 @@ impl RunPtrs {
     }
 }
 
-/// Runs the kernel over every element: on the calling thread for small inputs, else
-/// over Rayon chunks with the GIL released. Returns the set of tags written.
-fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, mut ptrs: RunPtrs, n: usize) -> PyResult<u32> {
-    // A kernel that may loop for a long time runs off this thread even for one element,
-    // so Ctrl-C can interrupt it.
-    if n < SERIAL_BELOW && k.bounded {
-        static NEVER: u8 = 0;
-        ptrs.abort = &NEVER;
-        // SAFETY: one run over the whole range on this thread.
-        return Ok(unsafe { ptrs.run(k, 0, n) });
-    }
+/// Runs the kernel over every element. A loop-free kernel first runs a probe range on
+/// the calling thread and measures it: when the rest would take less than waking the
+/// pool costs ([`SERIAL_BUDGET`]), it finishes here too; otherwise the rest goes to
+/// Rayon ranges with the GIL released. A kernel with loops or calls always runs on the
+/// pool, even for one element, so Ctrl-C can interrupt it. Returns the set of tags
+/// written.
+fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, ptrs: RunPtrs, n: usize) -> PyResult<u32> {
     if n == 0 {
         return Ok(0);
     }
-    let k = k.clone();
+    let mut seen = 0;
+    let mut start = 0;
     // Loops may differ a lot in cost per element: let the last ranges be short.
-    let min_chunk = if k.bounded { CHUNK } else { LOOP_CHUNK };
-    parallel::run_chunks(py, n, min_chunk, false, move |start, end, abort| {
+    let mut min_chunk = LOOP_CHUNK;
+    if k.bounded {
+        static NEVER: u8 = 0;
+        let mut here = ptrs;
+        here.abort = &NEVER;
+        let probe = n.min(PROBE);
+        let t0 = std::time::Instant::now();
+        // SAFETY: the probe range runs on this thread only, before any other.
+        seen = unsafe { here.run(k, 0, probe) };
+        let per = t0.elapsed().as_secs_f64() / probe as f64;
+        if probe == n || per * ((n - probe) as f64) < SERIAL_BUDGET {
+            // SAFETY: as above, for the rest of the range.
+            return Ok(seen | unsafe { here.run(k, probe, n) });
+        }
+        start = probe;
+        // Ranges of at least ~a third of the serial budget's work each.
+        min_chunk = ((SERIAL_BUDGET / 3.0 / per.max(1e-12)) as usize).clamp(1024, CHUNK);
+    }
+    let k = k.clone();
+    let rest = parallel::run_chunks(py, n - start, min_chunk, false, move |a, b, abort| {
         let mut p = ptrs;
         p.abort = abort;
-        // SAFETY: each chunk is run by one task only; the caller waits for all of them.
-        unsafe { p.run(&k, start, end) }
-    })
+        // SAFETY: each range is run by one task only; the caller waits for all of them.
+        unsafe { p.run(&k, start + a, start + b) }
+    })?;
+    Ok(seen | rest)
 }
 
 /// Runs `kernel` over `column` and resolves deopts by calling `func`.
@@ -281,6 +301,12 @@ pub fn jit_map<'py>(
             .to_array(py, view.lane, other == "arrow", view.base)?
             .into_any(),
     })
+}
+
+/// The version of the LLVM linked into the extension.
+#[pyfunction]
+pub fn llvm_version() -> String {
+    gilmap_llvm::engine::llvm_version()
 }
 
 /// Why LLVM cannot compile on this machine (its native target failed to initialise), or

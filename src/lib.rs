@@ -183,6 +183,7 @@ fn _gilmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jit::jit_map, m)?)?;
     m.add_function(wrap_pyfunction!(jit::cpython_map, m)?)?;
     m.add_function(wrap_pyfunction!(jit::jit_unavailable, m)?)?;
+    m.add_function(wrap_pyfunction!(jit::llvm_version, m)?)?;
     m.add_function(wrap_pyfunction!(native::native_map, m)?)?;
     m.add_function(wrap_pyfunction!(subinterp_map, m)?)?;
     m.add_function(wrap_pyfunction!(pool_last_stats, m)?)?;

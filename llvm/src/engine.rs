@@ -172,3 +172,11 @@ pub fn link(module: &Module<'_>, tm: &TargetMachine, symbol: &str) -> Result<usi
     }
     Ok(addr as usize)
 }
+
+/// The version of the LLVM linked in ("19.1.7").
+pub fn llvm_version() -> String {
+    let (mut major, mut minor, mut patch) = (0u32, 0u32, 0u32);
+    // SAFETY: LLVMGetVersion only writes the three integers.
+    unsafe { llvm_sys::core::LLVMGetVersion(&mut major, &mut minor, &mut patch) };
+    format!("{major}.{minor}.{patch}")
+}

@@ -111,12 +111,13 @@ impl Kernel {
 /// Everything that determines the machine code, hashed: the kernel's identity.
 pub fn cache_key(text: &str, lane: Lane) -> Result<String> {
     let h = engine::host()?;
+    let llvm = engine::llvm_version();
     let mut hasher = blake3::Hasher::new();
     for part in [
         text,
         lane.name(),
         env!("CARGO_PKG_VERSION"),
-        "llvm-19",
+        &llvm,
         &h.triple,
         &h.cpu,
         &h.features,

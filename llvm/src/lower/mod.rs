@@ -253,6 +253,8 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     assumed: Vec<Option<Tys>>,
     err: Option<IntValue<'ctx>>,
     err_bb: Option<BasicBlock<'ctx>>,
+    /// A return selected the deopt tag (see `do_return`).
+    select_deopt: bool,
     /// In a function with loops: the poll countdown and the sticky error flag (allocas
     /// that mem2reg turns into loop-carried values; see `leave`).
     poll: Option<(PointerValue<'ctx>, PointerValue<'ctx>)>,
@@ -294,6 +296,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             assumed: vec![None; n],
             err: None,
             err_bb: None,
+            select_deopt: false,
             poll: None,
             rem_of: HashMap::new(),
             ret: Ty::Bottom,
@@ -332,7 +335,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             self.lower_all()?;
             if !self.redo {
                 if self.root {
-                    self.unit.root_can_deopt = self.err_bb.is_some();
+                    self.unit.root_can_deopt = self.err_bb.is_some() || self.select_deopt;
                 }
                 self.unit.typed.push_str(&self.typed);
                 return Ok(self.ret.clone());
@@ -350,6 +353,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             self.assumed = vec![None; n];
             self.err = None;
             self.err_bb = None;
+            self.select_deopt = false;
             self.ret = Ty::Bottom;
             self.redo = false;
         }
@@ -766,8 +770,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         });
     }
 
-    /// Branches to the deopt exit if the block's error flag is set.
-    pub fn flush_err(&mut self) {
+    /// The pending error: the block's flag ORed with the sticky flag of a function with
+    /// loops (taken: the block has none afterwards).
+    fn pending_err(&mut self) -> Option<IntValue<'ctx>> {
         let mut err = self.err.take();
         if let Some((_, sticky)) = self.poll {
             let s = self
@@ -780,7 +785,12 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 Some(e) => self.b.build_or(e, s, "err").unwrap(),
             });
         }
-        if let Some(e) = err {
+        err
+    }
+
+    /// Branches to the deopt exit if the block's error flag is set.
+    pub fn flush_err(&mut self) {
+        if let Some(e) = self.pending_err() {
             let ok = self.ctx().append_basic_block(self.llfn, "ok");
             let err_bb = self.err_block();
             self.b.build_conditional_branch(e, err_bb, ok).unwrap();
@@ -838,7 +848,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn do_return(&mut self, v: V<'ctx>) -> Result<()> {
-        self.flush_err();
+        // A pending error selects the deopt tag instead of branching to the deopt exit:
+        // an `if` whose arms both return stays branch-free, so it can be if-converted and
+        // the element loop vectorized.
+        let err = self.pending_err();
         let i8t = self.ctx().i8_type();
         let (tag, bits) = match &v {
             V::Static(Ty::NoneT) => (i8t.const_int(TAG_NONE, false), self.i64c(0)),
@@ -882,6 +895,16 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 &format!("the return value of {}", self.f.name),
                 self.loc(),
             )?
+        };
+        let (tag, bits) = match err {
+            None => (tag, bits),
+            Some(e) => {
+                self.select_deopt = true;
+                let deopt = i8t.const_int(TAG_DEOPT, false);
+                let tag = self.b.build_select(e, deopt, tag, "tag").unwrap();
+                let bits = self.b.build_select(e, self.i64c(0), bits, "bits").unwrap();
+                (tag.into_int_value(), bits.into_int_value())
+            }
         };
         let r = self.ret_value(tag, bits);
         self.b.build_return(Some(&r)).unwrap();

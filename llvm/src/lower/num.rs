@@ -25,6 +25,32 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         b: IntValue<'ctx>,
     ) -> (IntValue<'ctx>, IntValue<'ctx>) {
         let i64t = self.ctx().i64_type();
+        if self.poll.is_none() && matches!(op, "sadd" | "ssub") {
+            // Loop-free code: LLVM's loop vectorizer cannot widen the `with.overflow`
+            // intrinsics, so spell the check out (wrapping result; signed overflow iff
+            // the result's sign differs from both operands' (add) / from a's and b's
+            // differs from a's (sub)). Inside loops the intrinsic is cheaper (add + jo).
+            let b_ = &self.b;
+            let (r, t) = if op == "sadd" {
+                let r = b_.build_int_add(a, b, "").unwrap();
+                let t = b_.build_and(
+                    b_.build_xor(a, r, "").unwrap(),
+                    b_.build_xor(b, r, "").unwrap(),
+                    "",
+                );
+                (r, t.unwrap())
+            } else {
+                let r = b_.build_int_sub(a, b, "").unwrap();
+                let t = b_.build_and(
+                    b_.build_xor(a, b, "").unwrap(),
+                    b_.build_xor(a, r, "").unwrap(),
+                    "",
+                );
+                (r, t.unwrap())
+            };
+            let o = self.icmp(IntPredicate::SLT, t, i64t.const_zero());
+            return (r, o);
+        }
         let f = Intrinsic::find(&format!("llvm.{op}.with.overflow"))
             .and_then(|i| i.get_declaration(&self.unit.module, &[i64t.into()]))
             .expect("overflow intrinsic");
