@@ -162,7 +162,10 @@ WORKLOADS: list[Workload] = [
         [1_000, 10_000, 100_000],
         [1_000],
         numba=False,
-        notes="strings and dicts: only processes and gilmap's sub-interpreter pool run it in parallel",
+        notes=(
+            "strings and dicts: only processes and gilmap's sub-interpreter pool run it "
+            "in parallel"
+        ),
     ),
     Workload(
         "scaled_closure",
