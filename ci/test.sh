@@ -26,6 +26,9 @@ log "ruff"
 "$PY" -m ruff format --check gilmap tests benchmarks
 
 status=0
+log "benchmark smoke test (make bench, quick)"
+BENCH_QUICK=1 bash ci/bench.sh || status=1
+
 for venv in $(venvs); do
   log "pytest on $("$venv/bin/python" -VV | head -n1)"
   "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" || status=1
