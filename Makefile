@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both bootstrap what is missing.
-.PHONY: demo test bootstrap bench fmt lint clean
+.PHONY: demo test bootstrap bench wheel wheel-test fmt lint clean
 
 demo:
 	@bash ci/demo.sh
@@ -13,10 +13,16 @@ bootstrap:
 bench:
 	@bash ci/bench.sh
 
+wheel:
+	@bash ci/wheel.sh
+
+wheel-test:
+	@bash ci/wheel_test.sh
+
 fmt:
 	cargo fmt --all
 	.venv-3.12/bin/python -m ruff format gilmap tests benchmarks
 	.venv-3.12/bin/python -m ruff check --fix gilmap tests benchmarks
 
 clean:
-	rm -rf target .venv-3.12 .venv-3.13 gilmap/*.so
+	rm -rf target dist .venv-3.12 .venv-3.13 gilmap/*.so

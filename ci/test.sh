@@ -28,6 +28,8 @@ log "ruff"
 status=0
 log "benchmark smoke test (make bench, quick)"
 BENCH_QUICK=1 bash ci/bench.sh || status=1
+log "release wheels and sdist, tested where no LLVM is visible (make wheel-test)"
+bash ci/wheel_test.sh || status=1
 
 for venv in $(venvs); do
   log "pytest on $("$venv/bin/python" -VV | head -n1)"

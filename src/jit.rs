@@ -194,7 +194,9 @@ fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, ptrs: RunPtrs, n: usize) -> PyRes
         min_chunk = ((SERIAL_BUDGET / 3.0 / per.max(1e-12)) as usize).clamp(1024, CHUNK);
     }
     let k = k.clone();
-    let rest = parallel::run_chunks(py, n - start, min_chunk, false, move |a, b, abort| {
+    // Loop-free ranges are short: the calling thread helps; a kernel with loops leaves
+    // it free to notice Ctrl-C.
+    let rest = parallel::run_chunks(py, n - start, min_chunk, k.bounded, move |a, b, abort| {
         let mut p = ptrs;
         p.abort = abort;
         // SAFETY: each range is run by one task only; the caller waits for all of them.

@@ -130,16 +130,17 @@ impl ChunkTask {
 /// Runs `body(start, end, abort)` over ranges covering `[0, n)` (see
 /// [`ChunkTask::grab`]; no range is shorter than `min_chunk` except the last) on the
 /// Rayon pool through [`wait`] (GIL released, Ctrl-C honoured); returns the OR of the
-/// bodies' results. With `serial_ok`, at most `min_chunk` elements run as one range on
-/// the calling thread (GIL released, but then Ctrl-C waits for the range: not for work
-/// that may run for a long time and can be interrupted). `abort` points to a byte that becomes non-zero when the caller is
+/// bodies' results. With `caller_helps` the calling thread runs ranges too (GIL released;
+/// it checks Ctrl-C only between its ranges and then while waiting, so not for work that
+/// may run for a long time and can be interrupted), and at most `min_chunk` elements run
+/// as one range on the calling thread alone. `abort` points to a byte that becomes non-zero when the caller is
 /// interrupted (native code tests it to stop early); ranges not started by then are
 /// skipped.
 pub fn run_chunks<F>(
     py: Python<'_>,
     n: usize,
     min_chunk: usize,
-    serial_ok: bool,
+    caller_helps: bool,
     body: F,
 ) -> PyResult<u32>
 where
@@ -148,7 +149,7 @@ where
     if n == 0 {
         return Ok(0);
     }
-    if serial_ok && n <= min_chunk {
+    if caller_helps && n <= min_chunk {
         // One range: waking a pool thread would cost more than it saves. It runs here
         // with the GIL released, like the pool's ranges.
         static NEVER: u8 = 0;
@@ -157,17 +158,24 @@ where
     }
     let pool = py.detach(rayon_pool)?;
     let threads = pool.current_num_threads().max(1);
-    let workers = threads.min(n.div_ceil(min_chunk.max(1)));
+    let ranges = n.div_ceil(min_chunk.max(1));
+    // With `caller_helps` this thread is one of the workers: it starts at once, however
+    // long the pool's threads take to wake up.
+    let spawned = if caller_helps {
+        (threads - 1).max(1).min(ranges - 1)
+    } else {
+        threads.min(ranges)
+    };
     let task = Arc::new(ChunkTask {
         cursor: AtomicUsize::new(0),
-        workers_left: AtomicUsize::new(workers),
+        workers_left: AtomicUsize::new(spawned),
         cancelled: AtomicBool::new(false),
         acc: AtomicU32::new(0),
         done: Mutex::new(false),
         cv: Condvar::new(),
     });
     let body = Arc::new(body);
-    for _ in 0..workers {
+    for _ in 0..spawned {
         let (t, body) = (task.clone(), body.clone());
         pool.spawn(move || {
             let abort = t.cancelled.as_ptr() as *const u8;
@@ -181,6 +189,18 @@ where
                 t.cv.notify_all();
             }
         });
+    }
+    if caller_helps {
+        let (t, body) = (task.clone(), body.clone());
+        let acc = py.detach(move || {
+            let abort = t.cancelled.as_ptr() as *const u8;
+            let mut acc = 0;
+            while let Some((start, end)) = t.grab(n, threads, min_chunk.max(1)) {
+                acc |= body(start, end, abort);
+            }
+            acc
+        });
+        task.acc.fetch_or(acc, Ordering::Relaxed);
     }
     wait(py, task.as_ref())?;
     Ok(task.acc.load(Ordering::Relaxed))
