@@ -163,8 +163,7 @@ WORKLOADS: list[Workload] = [
         [1_000],
         numba=False,
         notes=(
-            "strings and dicts: only processes and gilmap's sub-interpreter pool run it "
-            "in parallel"
+            "strings and dicts: only processes and gilmap's sub-interpreter pool run it in parallel"
         ),
     ),
     Workload(

@@ -43,5 +43,5 @@ for venv in $(venvs); do
 done
 
 log "building the sdist"
-"$(first_python | xargs dirname)/maturin" sdist --out dist --quiet
+"$(first_python | xargs dirname)/maturin" sdist --out dist >/dev/null
 ls -l dist >&2

@@ -88,3 +88,8 @@ def cf_is_neg(x):
 @numba.cfunc("float64(float64, float64)")
 def cf_two_args(x, y):
     return x + y
+
+
+@numba.njit
+def with_default(x, k=3):
+    return x * k - 1

@@ -250,3 +250,8 @@ def test_repeat_calls_reuse_the_compiled_loop():
 def test_list_results_keep_python_types():
     out = nmap(nf.is_pos, [1, -1])
     assert_same_list(out, [True, False])
+
+
+def test_dispatcher_with_default_arguments():
+    assert nmap(nf.with_default, [1, 2]) == [2, 5]
+    assert nmap(nf.with_default, np.array([1.5])).tolist() == [3.5]

@@ -163,6 +163,19 @@ def _chunk_loop(callee: Any, lane: str, argty: Any, ret: Any) -> Any:
     return numba.cfunc(sig, nopython=True)(loop)
 
 
+def _default_types(disp: Any) -> tuple:
+    """numba types of the defaults of parameters after the first (``f(x, k=2)`` is called
+    with one argument, so the others take their defaults)."""
+    py = getattr(disp, "py_func", None)
+    code = getattr(py, "__code__", None)
+    defaults = getattr(py, "__defaults__", None) or ()
+    if code is None or code.co_argcount <= 1 or len(defaults) < code.co_argcount - 1:
+        return ()
+    import numba
+
+    return tuple(numba.typeof(d) for d in defaults[len(defaults) - (code.co_argcount - 1) :])
+
+
 def _dispatcher_payload(disp: Any, lane: str) -> NativePayload | str:
     """The compiled loop for ``disp`` on ``lane``, or the reason numba cannot provide it."""
     with _LOOPS_LOCK:
@@ -170,9 +183,10 @@ def _dispatcher_payload(disp: Any, lane: str) -> NativePayload | str:
     if cached is not None:
         return cached
     argty = _lane_type(lane)
+    sig = (argty, *_default_types(disp))
     try:
-        disp.compile((argty,))
-        ret = disp.overloads[(argty,)].signature.return_type
+        disp.compile(sig)
+        ret = disp.overloads[sig].signature.return_type
     except Exception as exc:  # numba's typing/lowering errors, or compilation disabled
         sigs = [s for s in getattr(disp, "nopython_signatures", []) if len(s.args) == 1]
         if len(sigs) != 1:
