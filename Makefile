@@ -21,8 +21,8 @@ wheel-test:
 
 fmt:
 	cargo fmt --all
-	.venv-3.12/bin/python -m ruff format gilmap tests benchmarks
-	.venv-3.12/bin/python -m ruff check --fix gilmap tests benchmarks
+	.venv-3.12/bin/python -m ruff format gilmap tests benchmarks ci
+	.venv-3.12/bin/python -m ruff check --fix gilmap tests benchmarks ci
 
 clean:
 	rm -rf target dist .venv-3.12 .venv-3.13 gilmap/*.so

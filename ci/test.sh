@@ -22,8 +22,8 @@ cargo test --workspace --quiet 2>&1 | tail -n 25
 test "${PIPESTATUS[0]}" -eq 0
 
 log "ruff"
-"$PY" -m ruff check gilmap tests benchmarks
-"$PY" -m ruff format --check gilmap tests benchmarks
+"$PY" -m ruff check gilmap tests benchmarks ci
+"$PY" -m ruff format --check gilmap tests benchmarks ci
 
 status=0
 log "benchmark smoke test (make bench, quick)"
