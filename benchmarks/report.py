@@ -187,6 +187,9 @@ def markdown(res: Results, charts: dict[str, str], speedup: str | None, docs_pat
         "pool start-up) is reported separately. Every cell's output was compared with "
         "`list(map(f, xs))` (ints exactly, floats bit for bit; vector forms of `math`-heavy "
         "expressions to 1e-9 relative); a mismatch would be listed as a failure.",
+        "- Not installed on this machine, so not run: "
+        + (", ".join(k for k, val in v.items() if val is None) or "nothing")
+        + ".",
         "- Like with like: runners are compared only within a container. A runner given a "
         "list pays its own conversions (numba: `np.array(list)` and `.tolist()`); runners "
         "given numpy or Arrow data pay none, gilmap included.",
