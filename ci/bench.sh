@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/common.sh
+trap 'die "$0 failed at line $LINENO: $BASH_COMMAND"' ERR
 
 bash ci/bootstrap.sh
 PY=$(first_python)

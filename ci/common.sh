@@ -39,7 +39,7 @@ venvs() {
 # The first venv, for cargo (pyo3 needs a 3.12+ interpreter to build and link against).
 first_python() {
   local v
-  v=$(venvs | head -n1)
+  v=$(venvs | awk "NR == 1")
   [ -n "$v" ] || die "no venv; run ci/bootstrap.sh"
   echo "$PWD/$v/bin/python"
 }

@@ -8,11 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/common.sh
+trap 'die "$0 failed at line $LINENO: $BASH_COMMAND"' ERR
 
 bash ci/bootstrap.sh
 
 # The best tag this machine can honestly produce: its glibc (2.36 on Debian 12).
-GLIBC=$(ldd --version | head -n1 | grep -oE '[0-9]+\.[0-9]+$')
+# (awk reads all of ldd's output: `| head` would SIGPIPE it, failing under pipefail)
+GLIBC=$(ldd --version 2>&1 | awk 'NR == 1 { print $NF }')
+[[ "$GLIBC" =~ ^[0-9]+\.[0-9]+$ ]] || die "cannot read the glibc version from ldd ($GLIBC)"
 TAG="manylinux_${GLIBC/./_}"
 
 static=$(mktemp -d)

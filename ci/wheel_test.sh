@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/common.sh
+trap 'die "$0 failed at line $LINENO: $BASH_COMMAND"' ERR
 ROOT=$PWD
 
 bash ci/wheel.sh
@@ -16,7 +17,7 @@ bash ci/wheel.sh
 report="$ROOT/dist/wheel-report.txt"
 : >"$report"
 for wheel in "$ROOT"/dist/gilmap-*.whl; do
-  tag=$(basename "$wheel" | grep -oE 'cp3[0-9]+' | head -n1)
+  tag=$(basename "$wheel" | sed -E 's/^gilmap-[^-]+-(cp3[0-9]+)-.*/\1/')
   ver="3.${tag#cp3}"
   py=$(find_python "$ver") || die "no CPython $ver for $wheel"
   work=$(mktemp -d /tmp/gilmap-wheel-XXXXXX)
