@@ -260,6 +260,16 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     poll: Option<(PointerValue<'ctx>, PointerValue<'ctx>)>,
     /// Floor remainders (`x % d`, run-time `d`) and their truncating remainders.
     rem_of: HashMap<IntValue<'ctx>, IntValue<'ctx>>,
+    /// Ranges of int values, valid when the element has not failed (a checked operation
+    /// bounds its result): later operations that cannot overflow skip their test.
+    range_of: HashMap<IntValue<'ctx>, (i64, i64)>,
+    /// Counters: an int derived from a loop header's int slot by adding constants, with
+    /// the largest total |constant| along any path (see `assume_counters`).
+    shift_of: HashMap<IntValue<'ctx>, (IntValue<'ctx>, i64)>,
+    /// Header int slots assumed to be counters in this pass: phi -> (block, slot).
+    counters: HashMap<IntValue<'ctx>, (usize, usize)>,
+    /// A back edge broke a counter assumption: lower again without any (persists).
+    no_counters: bool,
     ret: Ty,
     /// Index of the instruction being lowered (for error locations).
     pub at: usize,
@@ -299,6 +309,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             select_deopt: false,
             poll: None,
             rem_of: HashMap::new(),
+            range_of: HashMap::new(),
+            shift_of: HashMap::new(),
+            counters: HashMap::new(),
+            no_counters: false,
             ret: Ty::Bottom,
             at: 0,
             typed: String::new(),
@@ -368,6 +382,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             .collect();
         self.b.position_at_end(entry);
         self.poll = None;
+        // Values of an earlier pass were deleted: their addresses may be reused.
+        self.rem_of.clear();
+        self.range_of.clear();
+        self.shift_of.clear();
+        self.counters.clear();
         if self.cfg.is_header.iter().any(|&h| h) {
             let i32t = ctx.i32_type();
             let cnt = self.b.build_alloca(i32t, "poll").unwrap();
@@ -529,6 +548,99 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     /// Phis for the run-time slots of `blk`'s entry state, filled from recorded edges.
+    /// Loop counters. An int slot of a loop header that enters as a small constant and
+    /// comes back along every back edge as itself plus at most 16 (in absolute value) per
+    /// iteration cannot leave `start ± 2**61` in under 2**57 iterations (decades of run
+    /// time), so adding a small constant to it needs no overflow test (the `steps += 1`
+    /// of a loop). The assumption is made here, when the header is lowered, and checked on
+    /// every back edge (`check_counters`); one that does not hold lowers the function
+    /// again without any. Join blocks inside the loop carry the derived offsets on.
+    fn assume_counters(
+        &mut self,
+        blk: usize,
+        slots: &[(Ty, Vec<PhiValue<'ctx>>)],
+        incoming: &[(BasicBlock<'ctx>, State<'ctx>)],
+    ) {
+        const START: i64 = 1 << 32;
+        const SPAN: i64 = 1 << 61;
+        if self.no_counters || incoming.is_empty() {
+            return;
+        }
+        for (k, (ty, phis)) in slots.iter().enumerate() {
+            if *ty != Ty::Int || phis.len() != 1 {
+                continue;
+            }
+            let phi = phis[0].as_basic_value().into_int_value();
+            let ins: Vec<Option<IntValue<'ctx>>> = incoming
+                .iter()
+                .map(
+                    |(_, st)| match st.stack.iter().chain(st.locals.iter()).nth(k) {
+                        Some(V::Int(x)) => Some(*x),
+                        _ => None,
+                    },
+                )
+                .collect();
+            if self.cfg.is_header[blk] {
+                let consts: Option<Vec<i64>> = ins
+                    .iter()
+                    .map(|x| x.and_then(|x| x.get_sign_extended_constant()))
+                    .collect();
+                if let Some(cs) = consts.filter(|cs| cs.iter().all(|c| c.abs() <= START)) {
+                    let (lo, hi) = (cs.iter().min().unwrap(), cs.iter().max().unwrap());
+                    self.range_of.insert(phi, (lo - SPAN, hi + SPAN));
+                    self.shift_of.insert(phi, (phi, 0));
+                    self.counters.insert(phi, (blk, k));
+                }
+            } else {
+                // A join: every incoming value derives from the same counter.
+                type Derived<'c> = (IntValue<'c>, i64, (i64, i64));
+                let derived: Option<Vec<Derived<'ctx>>> = ins
+                    .iter()
+                    .map(|x| {
+                        let x = (*x)?;
+                        let (c, d) = *self.shift_of.get(&x)?;
+                        Some((c, d, *self.range_of.get(&x)?))
+                    })
+                    .collect();
+                if let Some(ds) = derived {
+                    if ds.iter().all(|(c, _, _)| *c == ds[0].0) {
+                        let d = ds.iter().map(|(_, d, _)| *d).max().unwrap();
+                        let lo = ds.iter().map(|(_, _, r)| r.0).min().unwrap();
+                        let hi = ds.iter().map(|(_, _, r)| r.1).max().unwrap();
+                        self.shift_of.insert(phi, (ds[0].0, d));
+                        self.range_of.insert(phi, (lo, hi));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A back edge into a header: every assumed counter must come back as itself or
+    /// derived from itself by at most 16; otherwise the function is lowered again.
+    fn check_counters(&mut self, slots: &[(Ty, Vec<PhiValue<'ctx>>)], st: &State<'ctx>) {
+        for ((_, phis), v) in slots.iter().zip(st.stack.iter().chain(st.locals.iter())) {
+            let Some(phi) = phis.first().map(|p| p.as_basic_value()) else {
+                continue;
+            };
+            if !phi.is_int_value() {
+                continue;
+            }
+            let phi = phi.into_int_value();
+            if !self.counters.contains_key(&phi) {
+                continue;
+            }
+            let ok = match v {
+                V::Int(x) if *x == phi => true,
+                V::Int(x) => matches!(self.shift_of.get(x), Some((c, d)) if *c == phi && *d <= 16),
+                _ => false,
+            };
+            if !ok {
+                self.no_counters = true;
+                self.redo = true;
+            }
+        }
+    }
+
     fn make_phis(&mut self, blk: usize, tys: &Tys) -> Result<State<'ctx>> {
         let mut slots: Vec<(Ty, Vec<PhiValue<'ctx>>)> = Vec::new();
         let mut vals = Vec::new();
@@ -541,6 +653,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         for (from, st) in &incoming {
             self.add_incoming(&slots, *from, st);
         }
+        self.assume_counters(blk, &slots, &incoming);
         // A pending error flag carried in from a predecessor (tested at the next loop
         // edge or return, so branches stay convertible to selects).
         let errs = std::mem::take(&mut self.err_in[blk]);
@@ -707,6 +820,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 return Ok(());
             }
             let slots = self.phis[to].clone().unwrap();
+            self.check_counters(&slots, st);
             self.add_incoming(&slots, from, st);
         } else {
             self.observed[to] = Some(merged);

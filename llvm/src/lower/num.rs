@@ -189,6 +189,36 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         Ok(V::Int(self.int_op(sym, x, y)?))
     }
 
+    /// For `x + y` / `x - y` with one side a constant and the other's range known, the
+    /// result's range when it cannot overflow (else None).
+    fn const_shift_in_range(
+        &self,
+        sym: &str,
+        x: IntValue<'ctx>,
+        y: IntValue<'ctx>,
+    ) -> Option<(i64, i64)> {
+        let (lo, hi) = match (
+            x.get_sign_extended_constant(),
+            y.get_sign_extended_constant(),
+        ) {
+            (None, Some(k)) => {
+                let (lo, hi) = *self.range_of.get(&x)?;
+                let k = if sym == "+" { k as i128 } else { -(k as i128) };
+                (lo as i128 + k, hi as i128 + k)
+            }
+            (Some(k), None) => {
+                let (lo, hi) = *self.range_of.get(&y)?;
+                if sym == "+" {
+                    (k as i128 + lo as i128, k as i128 + hi as i128)
+                } else {
+                    (k as i128 - hi as i128, k as i128 - lo as i128)
+                }
+            }
+            _ => return None,
+        };
+        (lo >= i64::MIN as i128 && hi <= i64::MAX as i128).then_some((lo as i64, hi as i64))
+    }
+
     fn int_op(
         &mut self,
         sym: &str,
@@ -207,7 +237,35 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 let hi = self.icmp(IntPredicate::SGT, v, self.i64c(i64::MAX / c));
                 let lo = self.icmp(IntPredicate::SLT, v, self.i64c(i64::MIN / c));
                 self.check(self.or(hi, lo));
-                self.b.build_int_mul(v, self.i64c(c), "").unwrap()
+                let r = self.b.build_int_mul(v, self.i64c(c), "").unwrap();
+                // When the element has not failed, `r` lies in c * [MIN / c, MAX / c].
+                let (vlo, vhi) = self
+                    .range_of
+                    .get(&v)
+                    .copied()
+                    .unwrap_or((i64::MIN, i64::MAX));
+                let (vlo, vhi) = (vlo.max(i64::MIN / c), vhi.min(i64::MAX / c));
+                self.range_of.insert(r, (vlo * c, vhi * c));
+                r
+            }
+            "+" | "-" if self.const_shift_in_range(sym, x, y).is_some() => {
+                // `x + k`, `x - k`, `k - x` with `x`'s range known (from an earlier checked
+                // operation of this element) so that the result cannot overflow: no test.
+                let range = self.const_shift_in_range(sym, x, y).unwrap();
+                let r = if sym == "+" {
+                    self.b.build_int_add(x, y, "").unwrap()
+                } else {
+                    self.b.build_int_sub(x, y, "").unwrap()
+                };
+                self.range_of.insert(r, range);
+                // A counter plus a constant stays a counter (for `check_counters`).
+                if let (Some(&(c, d)), Some(k)) =
+                    (self.shift_of.get(&x), y.get_sign_extended_constant())
+                {
+                    self.shift_of
+                        .insert(r, (c, d.saturating_add(k.saturating_abs())));
+                }
+                r
             }
             "+" | "-" | "*" => {
                 let op = match sym {
