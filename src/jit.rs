@@ -34,7 +34,7 @@ const SERIAL_BUDGET: f64 = 60e-6;
 /// Elements per parallel task; Ctrl-C is honoured between tasks.
 const CHUNK: usize = 16384;
 /// The shortest range of a kernel with loops or calls.
-const LOOP_CHUNK: usize = 256;
+const LOOP_CHUNK: usize = 8;
 
 static KERNELS: OnceLock<Mutex<HashMap<String, Arc<Kernel>>>> = OnceLock::new();
 

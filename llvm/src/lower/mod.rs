@@ -19,6 +19,8 @@ use std::rc::Rc;
 
 /// Loop edges between two tests of the sticky error flag and the abort byte.
 const POLL_EVERY: u64 = 1024;
+/// A counted loop of at most this many iterations is not polled on its back edge.
+const SHORT_LOOP: u64 = 1 << 16;
 
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
@@ -845,6 +847,23 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             self.flush_err();
             return;
         };
+        // The back edge of a short counted loop (`for _ in range(200)`): no countdown, so
+        // LLVM sees a plain counted loop it can unroll; the sticky flag still collects
+        // errors, and the function's returns test it and the abort byte.
+        if succs.len() == 1
+            && self
+                .counted_trips(succs[0])
+                .is_some_and(|t| t <= SHORT_LOOP)
+        {
+            if let Some(e) = self.err.take() {
+                let i1t = self.ctx().bool_type();
+                let s = self.b.build_load(i1t, sticky, "sticky").unwrap();
+                let s = self.b.build_or(s.into_int_value(), e, "sticky").unwrap();
+                self.b.build_store(sticky, s).unwrap();
+            }
+            self.unit.unbounded = true;
+            return;
+        }
         let ctx = self.ctx();
         let (i32t, i1t) = (ctx.i32_type(), ctx.bool_type());
         if let Some(e) = self.err.take() {
@@ -882,6 +901,67 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             None => cond,
             Some(e) => self.b.build_or(e, cond, "err").unwrap(),
         });
+    }
+
+    /// In the `FOR_ITER` header being lowered: whether the range has constant stop and
+    /// step such that `cur + step` cannot overflow while `cur` is still inside it.
+    pub fn range_cannot_overflow(&self) -> bool {
+        let Some(blk) = (0..self.cfg.blocks.len()).find(|&b| self.cfg.blocks[b].start == self.at)
+        else {
+            return false;
+        };
+        let Some(slots) = self.phis[blk].as_ref() else {
+            return false;
+        };
+        let nstack = self.assumed[blk].as_ref().map_or(0, |t| t.0.len());
+        let Some((Ty::Range { .. }, phis)) = nstack.checked_sub(1).and_then(|k| slots.get(k))
+        else {
+            return false;
+        };
+        if phis.len() != 3 {
+            return false;
+        }
+        let entry = |p: &PhiValue<'ctx>| -> Option<i64> {
+            let (v, _) = p.get_incoming(0)?;
+            v.into_int_value().get_sign_extended_constant()
+        };
+        match (entry(&phis[1]), entry(&phis[2])) {
+            (Some(stop), Some(step)) if step > 0 => stop <= i64::MAX - step,
+            (Some(stop), Some(step)) if step < 0 => stop >= i64::MIN - step,
+            _ => false,
+        }
+    }
+
+    /// The trip count of the `for` loop whose header is `blk`, when its range has constant
+    /// start, stop and step (read from the header phis' entry values; a range iterator's
+    /// stop and step never change inside its loop). None for other loops.
+    fn counted_trips(&self, blk: usize) -> Option<u64> {
+        if !self.cfg.is_header[blk] || self.assumed[blk].is_none() {
+            return None;
+        }
+        if !matches!(self.f.instrs[self.cfg.blocks[blk].start].op, Op::ForIter(_)) {
+            return None;
+        }
+        let nstack = self.assumed[blk].as_ref()?.0.len();
+        let slots = self.phis[blk].as_ref()?;
+        let (ty, phis) = slots.get(nstack.checked_sub(1)?)?;
+        if !matches!(ty, Ty::Range { .. }) || phis.len() != 3 {
+            return None;
+        }
+        let entry = |p: &PhiValue<'ctx>| -> Option<i64> {
+            let (v, _) = p.get_incoming(0)?;
+            v.into_int_value().get_sign_extended_constant()
+        };
+        let (start, stop, step) = (entry(&phis[0])?, entry(&phis[1])?, entry(&phis[2])?);
+        let (start, stop, step) = (start as i128, stop as i128, step as i128);
+        let trips = if step > 0 && stop > start {
+            (stop - start + step - 1) / step
+        } else if step < 0 && stop < start {
+            (start - stop - step - 1) / -step
+        } else {
+            0
+        };
+        u64::try_from(trips).ok()
     }
 
     /// The pending error: the block's flag ORed with the sticky flag of a function with
@@ -965,6 +1045,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         // A pending error selects the deopt tag instead of branching to the deopt exit:
         // an `if` whose arms both return stays branch-free, so it can be if-converted and
         // the element loop vectorized.
+        if self.poll.is_some() {
+            // Short counted loops are not polled: returns test the abort byte instead.
+            self.check_abort();
+        }
         let err = self.pending_err();
         let i8t = self.ctx().i8_type();
         let (tag, bits) = match &v {

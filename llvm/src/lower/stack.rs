@@ -390,13 +390,18 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             .build_select(up, lt, gt, "more")
             .unwrap()
             .into_int_value();
-        // next = cur + step; on overflow the range is exhausted after `cur`.
-        let (next, ovf) = self.checked_int("sadd", cur, step);
-        let next = self
-            .b
-            .build_select(ovf, stop, next, "")
-            .unwrap()
-            .into_int_value();
+        // next = cur + step; on overflow the range is exhausted after `cur`. With constant
+        // bounds where `cur + step` cannot overflow while `cur` is inside the range, a
+        // plain add: LLVM then sees a canonical counted loop (trip count, unrolling).
+        let next = if self.range_cannot_overflow() {
+            self.b.build_int_add(cur, step, "").unwrap()
+        } else {
+            let (next, ovf) = self.checked_int("sadd", cur, step);
+            self.b
+                .build_select(ovf, stop, next, "")
+                .unwrap()
+                .into_int_value()
+        };
         let mut cont = st.clone();
         cont.stack.push(V::Range {
             iter: true,
