@@ -20,7 +20,7 @@ if [ "${BENCH_QUICK:-0}" = "1" ]; then
     die "a benchmark cell's output differs from list(map)"
   fi
 else
-  log "benchmark suite (full; about 15 minutes on 2 cores)"
+  log "benchmark suite (full; about 6 minutes on 2 cores)"
   "$PY" -m benchmarks.run --out benchmarks/results.json
   "$PY" -m benchmarks.report benchmarks/results.json
 fi
