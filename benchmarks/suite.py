@@ -88,6 +88,14 @@ def _positive_ints(n: int) -> np.ndarray:
     return np.arange(1, n + 1, dtype=np.int64)
 
 
+def _wide_floats(n: int) -> np.ndarray:
+    return np.linspace(-1e3, 1e3, n)
+
+
+#: sizes (full, quick) of the cheap streaming workloads
+_STREAM = ([1_000, 100_000, 1_000_000, 10_000_000], [1_000, 100_000])
+
+
 WORKLOADS: list[Workload] = [
     Workload("count_primes", w.count_primes, "int", _positive_ints, [1_000, 10_000], [1_000]),
     Workload("heavy_collatz", w.heavy_collatz, "int", _positive_ints, [100, 1_000], [100]),
@@ -112,8 +120,7 @@ WORKLOADS: list[Workload] = [
         w.quick_collatz,
         "int",
         _positive_ints,
-        [1_000, 100_000, 1_000_000, 10_000_000],
-        [1_000, 100_000],
+        *_STREAM,
         numpy_form=lambda x: np.where(x % 2 == 0, x // 2, 3 * x + 1),
         arrow_form=_arrow_quick_collatz,
     ),
@@ -121,9 +128,8 @@ WORKLOADS: list[Workload] = [
         "float_math",
         w.float_math,
         "float",
-        lambda n: np.linspace(-1e3, 1e3, n),
-        [1_000, 100_000, 1_000_000, 10_000_000],
-        [1_000, 100_000],
+        _wide_floats,
+        *_STREAM,
         numpy_form=lambda x: x * 1.5 + 0.5,
         numexpr_form="x * 1.5 + 0.5",
         arrow_form=lambda x: _pc().add(_pc().multiply(x, 1.5), 0.5),
@@ -132,7 +138,7 @@ WORKLOADS: list[Workload] = [
         "math_heavy",
         w.math_heavy,
         "float",
-        lambda n: np.linspace(-1e3, 1e3, n),
+        _wide_floats,
         [1_000, 100_000, 1_000_000],
         [1_000],
         numpy_form=lambda x: np.sin(x) * np.cos(x) + np.sqrt(np.abs(x)) + np.log1p(np.abs(x)),
@@ -145,8 +151,7 @@ WORKLOADS: list[Workload] = [
         w.piecewise,
         "float",
         lambda n: np.linspace(-3.0, 3.0, n),
-        [1_000, 100_000, 1_000_000, 10_000_000],
-        [1_000, 100_000],
+        *_STREAM,
         numpy_form=_numpy_piecewise,
         numexpr_form=(
             "where(x < -1.0, -1.0 - 0.5 * (x + 1.0), where(x < 0.0, x * x * x, "
@@ -170,9 +175,8 @@ WORKLOADS: list[Workload] = [
         "scaled_closure",
         w.scaled,
         "float",
-        lambda n: np.linspace(-1e3, 1e3, n),
-        [1_000, 100_000, 1_000_000, 10_000_000],
-        [1_000, 100_000],
+        _wide_floats,
+        *_STREAM,
         numpy_form=lambda x: x * 2.5 + 1.0,
         numexpr_form="x * 2.5 + 1.0",
         arrow_form=lambda x: _pc().add(_pc().multiply(x, 2.5), 1.0),

@@ -102,6 +102,23 @@ impl ParallelTask for ChunkTask {
 }
 
 impl ChunkTask {
+    /// Runs ranges until none is left (or the run is cancelled), folding their results
+    /// into `acc`.
+    fn drain(
+        &self,
+        n: usize,
+        threads: usize,
+        min_chunk: usize,
+        body: &(dyn Fn(usize, usize, *const u8) -> u32 + Send + Sync),
+    ) {
+        let abort = self.cancelled.as_ptr() as *const u8;
+        let mut acc = 0;
+        while let Some((start, end)) = self.grab(n, threads, min_chunk.max(1)) {
+            acc |= body(start, end, abort);
+        }
+        self.acc.fetch_or(acc, Ordering::Relaxed);
+    }
+
     /// The next range, guided: a share of what remains (`remaining / (2 * threads)`), at
     /// least `min_chunk`. Early ranges are long and contiguous (each thread streams
     /// through, and page-faults, its own memory), the last ones short (threads finish
@@ -178,12 +195,7 @@ where
     for _ in 0..spawned {
         let (t, body) = (task.clone(), body.clone());
         pool.spawn(move || {
-            let abort = t.cancelled.as_ptr() as *const u8;
-            let mut acc = 0;
-            while let Some((start, end)) = t.grab(n, threads, min_chunk.max(1)) {
-                acc |= body(start, end, abort);
-            }
-            t.acc.fetch_or(acc, Ordering::Relaxed);
+            t.drain(n, threads, min_chunk, &*body);
             if t.workers_left.fetch_sub(1, Ordering::AcqRel) == 1 {
                 *t.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
                 t.cv.notify_all();
@@ -192,15 +204,7 @@ where
     }
     if caller_helps {
         let (t, body) = (task.clone(), body.clone());
-        let acc = py.detach(move || {
-            let abort = t.cancelled.as_ptr() as *const u8;
-            let mut acc = 0;
-            while let Some((start, end)) = t.grab(n, threads, min_chunk.max(1)) {
-                acc |= body(start, end, abort);
-            }
-            acc
-        });
-        task.acc.fetch_or(acc, Ordering::Relaxed);
+        py.detach(move || t.drain(n, threads, min_chunk, &*body));
     }
     wait(py, task.as_ref())?;
     Ok(task.acc.load(Ordering::Relaxed))

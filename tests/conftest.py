@@ -8,6 +8,8 @@ created, so a variable set later would not be visible to ``gm_funcs.rendezvous``
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import itertools
 import os
 import shutil
@@ -77,6 +79,38 @@ def cast_like(values, dtype: str) -> list:
     """The Python values a numpy/Arrow array of ``dtype`` gives back for ``values``."""
     conv = {"float64": float, "int64": int, "bool": bool}[dtype]
     return [None if v is None else conv(v) for v in values]
+
+
+def map_on(backend: str, func, data):
+    """``gilmap.map(func, data)``, asserting that this very call ran on ``backend`` (also
+    when it raises: the debug line is printed either way)."""
+    import gilmap  # not at import time: helper modules define functions without it
+
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buf):
+            return gilmap.map(func, data, debug=True)
+    finally:
+        line = buf.getvalue()
+        assert f"backend={backend} " in line, f"not run by {backend}: {line!r}"
+
+
+@contextlib.contextmanager
+def no_python_calls_of(code):
+    """Fails if the code object ``code`` runs as Python code inside the block (proof that
+    a backend did the work natively, not through a per-element Python fallback)."""
+    seen: set = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            seen.add(frame.f_code)
+
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(None)
+    assert code not in seen, f"{code.co_name} ran as Python code"
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -7,25 +7,16 @@ module global (a number baked in and guarded, or a Python function to inline or 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 
 # ----------------------------------------------------------------------------- harness
 
 
 def jmap(func, data):
-    """``gilmap.map(func, data)``, asserting that this very call ran on the JIT backend
-    (also when it raises: the debug line is printed either way)."""
-    import gilmap  # not at import time: nothing here needs gilmap to define the functions
+    """``gilmap.map(func, data)``, asserting that this very call ran on the JIT backend."""
+    from conftest import map_on
 
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(buf):
-            return gilmap.map(func, data, debug=True)
-    finally:
-        line = buf.getvalue()
-        assert "backend=jit " in line, f"not run by the JIT: {line!r}"
+    return map_on("jit", func, data)
 
 
 def outcome(func, data, mapper=None):

@@ -5,14 +5,12 @@ containers, and that it really evaluated with pyarrow (no per-element Python cal
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import sys
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from conftest import map_on, no_python_calls_of
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jit_funcs import exact, outcome, same_outcome
@@ -44,29 +42,7 @@ def fn(expr: str):
 
 def amap(func, data):
     """``gilmap.map(func, data)``, asserting that this call ran on arrow_kernel."""
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(buf):
-            return gilmap.map(func, data, debug=True)
-    finally:
-        assert "backend=arrow_kernel " in buf.getvalue(), buf.getvalue()
-
-
-@contextlib.contextmanager
-def no_python_calls_of(func):
-    """Fails if ``func`` runs as Python code (the CPython fallback) inside the block."""
-    seen: set = set()
-
-    def profile(frame, event, arg):
-        if event == "call":
-            seen.add(frame.f_code)
-
-    sys.setprofile(profile)
-    try:
-        yield
-    finally:
-        sys.setprofile(None)
-    assert func.__code__ not in seen, "the function ran in Python: pyarrow was not used"
+    return map_on("arrow_kernel", func, data)
 
 
 # ------------------------------------------------------------------------- detection
@@ -221,7 +197,7 @@ def test_results_on_ordinary_values_come_from_pyarrow():
     xs = [i / 7 - 3.0 for i in range(1000)]
     for expr in ("x * 1.5 + 0.5", "math.sqrt(x) if x >= 0 else -1.0", "-1.0 <= x <= 1.0"):
         f = fn(expr)
-        with no_python_calls_of(f):
+        with no_python_calls_of(f.__code__):
             got = amap(f, xs)
         assert exact(got) == exact(list(map(f, xs)))
 
@@ -229,7 +205,7 @@ def test_results_on_ordinary_values_come_from_pyarrow():
 def test_an_unselected_branch_never_fails():
     f = fn("math.log(x) if x > 0 else -1.0")
     xs = [-1.0, 0.0, 2.0, -5.0]
-    with no_python_calls_of(f):
+    with no_python_calls_of(f.__code__):
         got = amap(f, xs)
     assert got == list(map(f, xs))
 
@@ -285,7 +261,7 @@ def test_int_division_beyond_2_53_is_exact():
 def test_arrow_nulls_propagate_natively():
     f = fn("x * 2 + 1")
     arr = pa.array([1, None, 3, None])
-    with no_python_calls_of(f):
+    with no_python_calls_of(f.__code__):
         out = amap(f, arr)
     assert out.type == pa.int64()
     assert out.to_pylist() == [3, None, 7, None]

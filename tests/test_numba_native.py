@@ -5,16 +5,13 @@ work really runs in native code, and that nothing imports numba unless func is n
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import sys
 
 import nb_funcs as nf
 import numpy as np
 import pyarrow as pa
 import pytest
-from conftest import assert_same_list, run_python
+from conftest import assert_same_list, map_on, no_python_calls_of, run_python
 
 import gilmap
 
@@ -27,12 +24,7 @@ LARGE = 100_000
 
 def nmap(func, data):
     """``gilmap.map(func, data)``, asserting that this call ran on numba_native."""
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(buf):
-            return gilmap.map(func, data, debug=True)
-    finally:
-        assert "backend=numba_native " in buf.getvalue(), buf.getvalue()
+    return map_on("numba_native", func, data)
 
 
 def numba_ref(func, data):
@@ -222,18 +214,8 @@ def test_the_lowest_failing_element_decides(n):
 def test_dispatcher_runs_in_native_code_not_per_element_python():
     data = np.arange(LARGE, dtype=np.int64)
     nmap(nf.collatz, data[:10])  # compile outside the profiled call
-    seen: set = set()
-
-    def profile(frame, event, arg):
-        if event == "call":
-            seen.add(frame.f_code)
-
-    sys.setprofile(profile)
-    try:
+    with no_python_calls_of(nf.collatz.py_func.__code__):
         out = nmap(nf.collatz, data)
-    finally:
-        sys.setprofile(None)
-    assert nf.collatz.py_func.__code__ not in seen
     assert out[:5].tolist() == [nf.collatz(int(v)) for v in data[:5]]
 
 

@@ -416,7 +416,7 @@ def _lane_array(source: Any, lane: str) -> Any:
     return pa.array(source, type=t, from_pandas=False)
 
 
-def _output(result: Any, n: int, output: str) -> Any:
+def _output(result: Any, output: str) -> Any:
     import pyarrow as pa
 
     if isinstance(result, pa.Scalar):  # cannot happen: the expression uses the parameter
@@ -479,4 +479,4 @@ class ArrowKernelBackend:
             # pyarrow would differ from CPython here: CPython evaluates the column (exact
             # result, or the first failing element's exception).
             return _gilmap.cpython_map(column, func, output)
-        return _output(result, len(column), output)
+        return _output(result, output)

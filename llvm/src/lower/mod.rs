@@ -903,56 +903,45 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         });
     }
 
-    /// In the `FOR_ITER` header being lowered: whether the range has constant stop and
-    /// step such that `cur + step` cannot overflow while `cur` is still inside it.
-    pub fn range_cannot_overflow(&self) -> bool {
-        let Some(blk) = (0..self.cfg.blocks.len()).find(|&b| self.cfg.blocks[b].start == self.at)
-        else {
-            return false;
-        };
-        let Some(slots) = self.phis[blk].as_ref() else {
-            return false;
-        };
-        let nstack = self.assumed[blk].as_ref().map_or(0, |t| t.0.len());
-        let Some((Ty::Range { .. }, phis)) = nstack.checked_sub(1).and_then(|k| slots.get(k))
-        else {
-            return false;
-        };
-        if phis.len() != 3 {
-            return false;
+    /// The entry values of the range iterator a `FOR_ITER` header `blk` loops over, as
+    /// constants where they are: `[start, stop, step]` (a range iterator's stop and step
+    /// never change inside its loop, so their entry values hold throughout). None when
+    /// `blk` is not such a header or is not lowered yet.
+    fn range_entry(&self, blk: usize) -> Option<[Option<i64>; 3]> {
+        if !self.cfg.is_header[blk]
+            || !matches!(self.f.instrs[self.cfg.blocks[blk].start].op, Op::ForIter(_))
+        {
+            return None;
         }
-        let entry = |p: &PhiValue<'ctx>| -> Option<i64> {
+        let nstack = self.assumed[blk].as_ref()?.0.len();
+        let (ty, phis) = self.phis[blk].as_ref()?.get(nstack.checked_sub(1)?)?;
+        if !matches!(ty, Ty::Range { .. }) || phis.len() != 3 {
+            return None;
+        }
+        let entry = |p: &PhiValue<'ctx>| {
             let (v, _) = p.get_incoming(0)?;
             v.into_int_value().get_sign_extended_constant()
         };
-        match (entry(&phis[1]), entry(&phis[2])) {
-            (Some(stop), Some(step)) if step > 0 => stop <= i64::MAX - step,
-            (Some(stop), Some(step)) if step < 0 => stop >= i64::MIN - step,
+        Some([entry(&phis[0]), entry(&phis[1]), entry(&phis[2])])
+    }
+
+    /// In the `FOR_ITER` header being lowered: whether the range has constant stop and
+    /// step such that `cur + step` cannot overflow while `cur` is still inside it.
+    pub fn range_cannot_overflow(&self) -> bool {
+        let blk = (0..self.cfg.blocks.len()).find(|&b| self.cfg.blocks[b].start == self.at);
+        match blk.and_then(|b| self.range_entry(b)) {
+            Some([_, Some(stop), Some(step)]) if step > 0 => stop <= i64::MAX - step,
+            Some([_, Some(stop), Some(step)]) if step < 0 => stop >= i64::MIN - step,
             _ => false,
         }
     }
 
     /// The trip count of the `for` loop whose header is `blk`, when its range has constant
-    /// start, stop and step (read from the header phis' entry values; a range iterator's
-    /// stop and step never change inside its loop). None for other loops.
+    /// start, stop and step. None for other loops.
     fn counted_trips(&self, blk: usize) -> Option<u64> {
-        if !self.cfg.is_header[blk] || self.assumed[blk].is_none() {
+        let [Some(start), Some(stop), Some(step)] = self.range_entry(blk)? else {
             return None;
-        }
-        if !matches!(self.f.instrs[self.cfg.blocks[blk].start].op, Op::ForIter(_)) {
-            return None;
-        }
-        let nstack = self.assumed[blk].as_ref()?.0.len();
-        let slots = self.phis[blk].as_ref()?;
-        let (ty, phis) = slots.get(nstack.checked_sub(1)?)?;
-        if !matches!(ty, Ty::Range { .. }) || phis.len() != 3 {
-            return None;
-        }
-        let entry = |p: &PhiValue<'ctx>| -> Option<i64> {
-            let (v, _) = p.get_incoming(0)?;
-            v.into_int_value().get_sign_extended_constant()
         };
-        let (start, stop, step) = (entry(&phis[0])?, entry(&phis[1])?, entry(&phis[2])?);
         let (start, stop, step) = (start as i128, stop as i128, step as i128);
         let trips = if step > 0 && stop > start {
             (stop - start + step - 1) / step

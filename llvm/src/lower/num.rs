@@ -31,23 +31,22 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             // the result's sign differs from both operands' (add) / from a's and b's
             // differs from a's (sub)). Inside loops the intrinsic is cheaper (add + jo).
             let b_ = &self.b;
-            let (r, t) = if op == "sadd" {
-                let r = b_.build_int_add(a, b, "").unwrap();
-                let t = b_.build_and(
-                    b_.build_xor(a, r, "").unwrap(),
-                    b_.build_xor(b, r, "").unwrap(),
-                    "",
-                );
-                (r, t.unwrap())
+            let add = op == "sadd";
+            let r = if add {
+                b_.build_int_add(a, b, "").unwrap()
             } else {
-                let r = b_.build_int_sub(a, b, "").unwrap();
-                let t = b_.build_and(
-                    b_.build_xor(a, b, "").unwrap(),
-                    b_.build_xor(a, r, "").unwrap(),
-                    "",
-                );
-                (r, t.unwrap())
+                b_.build_int_sub(a, b, "").unwrap()
             };
+            // add: (a ^ r) & (b ^ r) < 0; sub: (a ^ b) & (a ^ r) < 0
+            let (x, y) = if add { (a, b) } else { (a, a) };
+            let (u, v) = if add { (r, r) } else { (b, r) };
+            let t = b_
+                .build_and(
+                    b_.build_xor(x, u, "").unwrap(),
+                    b_.build_xor(y, v, "").unwrap(),
+                    "",
+                )
+                .unwrap();
             let o = self.icmp(IntPredicate::SLT, t, i64t.const_zero());
             return (r, o);
         }
