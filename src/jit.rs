@@ -70,6 +70,16 @@ impl JitKernel {
     fn compile_ms(&self) -> f64 {
         self.kernel.compile_ms
     }
+    /// Elements in flight of the lane-parallel kernel (0: one element at a time).
+    #[getter]
+    fn simt_lanes(&self) -> usize {
+        self.kernel.simt.as_ref().map_or(0, |l| *l)
+    }
+    /// Why the kernel runs one element at a time (None when it is lane-parallel).
+    #[getter]
+    fn simt_note(&self) -> Option<String> {
+        self.kernel.simt.as_ref().err().cloned()
+    }
     #[getter]
     fn n_captures(&self) -> usize {
         self.kernel.captures.len()
@@ -90,7 +100,7 @@ fn klane(lane: &str) -> PyResult<KLane> {
 #[pyfunction]
 pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKernel, bool)> {
     let lane = klane(lane)?;
-    let key = gilmap_llvm::kernel::cache_key(text, lane)
+    let key = gilmap_llvm::kernel::cache_key(text, lane, gilmap_llvm::kernel::simt_enabled())
         .map_err(|e| JitRefused::new_err(e.to_string()))?;
     let cache = KERNELS.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(k) = cache.lock().unwrap().get(&key) {

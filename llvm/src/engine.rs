@@ -150,15 +150,13 @@ unsafe fn register_runtime(j: LLVMOrcLLJITRef) -> Result<()> {
     take_error(LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(j), mu))
 }
 
-/// Emits `module` as an object, links it into the process JIT and returns the address
-/// of `symbol`. Kernels are never unloaded (they are small and cached for the process).
-pub fn link(module: &Module<'_>, tm: &TargetMachine, symbol: &str) -> Result<usize> {
+/// Emits `module` as an object, links it into the process JIT and returns the addresses
+/// of `symbols`. Kernels are never unloaded (they are small and cached for the process).
+pub fn link(module: &Module<'_>, tm: &TargetMachine, symbols: &[&str]) -> Result<Vec<usize>> {
     let obj = tm
         .write_to_memory_buffer(module, FileType::Object)
         .map_err(|e| CompileError::Llvm(e.to_string()))?;
     let j = jit()?.lock().unwrap_or_else(|e| e.into_inner());
-    let name = CString::new(symbol).unwrap();
-    let mut addr = 0u64;
     // SAFETY: the JIT takes ownership of the memory buffer.
     unsafe {
         let buf = obj.as_mut_ptr();
@@ -168,9 +166,16 @@ pub fn link(module: &Module<'_>, tm: &TargetMachine, symbol: &str) -> Result<usi
             LLVMOrcLLJITGetMainJITDylib(j.0),
             buf,
         ))?;
-        take_error(LLVMOrcLLJITLookup(j.0, &mut addr, name.as_ptr()))?;
     }
-    Ok(addr as usize)
+    let mut out = Vec::new();
+    for symbol in symbols {
+        let name = CString::new(*symbol).unwrap();
+        let mut addr = 0u64;
+        // SAFETY: a lookup writes the address of a symbol the JIT defines.
+        unsafe { take_error(LLVMOrcLLJITLookup(j.0, &mut addr, name.as_ptr()))? };
+        out.push(addr as usize);
+    }
+    Ok(out)
 }
 
 /// The version of the LLVM linked in ("19.1.7").

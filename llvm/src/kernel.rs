@@ -5,9 +5,10 @@
 //! per element. The root is inlined, so a straight-line body vectorizes. Loops and calls
 //! test the `abort` byte, so an interrupted caller does not wait for a long element.
 
+use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::Linkage;
-use inkwell::values::BasicValue;
+use inkwell::values::{BasicMetadataValueEnum, BasicValue, FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 
 use crate::engine;
@@ -63,7 +64,11 @@ pub struct Kernel {
     /// The function has no loop and no call: every element takes bounded time, so a run
     /// on the calling thread cannot hang.
     pub bounded: bool,
+    /// Ok(lanes): runs are lane-parallel (`crate::simt`), `lanes` elements in flight; Err:
+    /// why the kernel runs one element at a time.
+    pub simt: std::result::Result<usize, String>,
     f: KernelFn,
+    simt_fn: Option<KernelFn>,
 }
 
 impl Kernel {
@@ -104,12 +109,13 @@ impl Kernel {
         caps: *const u64,
         abort: *const u8,
     ) {
-        (self.f)(input, stride, tags, vals, n as i64, caps, abort)
+        let f = self.simt_fn.unwrap_or(self.f);
+        f(input, stride, tags, vals, n as i64, caps, abort)
     }
 }
 
 /// Everything that determines the machine code, hashed: the kernel's identity.
-pub fn cache_key(text: &str, lane: Lane) -> Result<String> {
+pub fn cache_key(text: &str, lane: Lane, simt: bool) -> Result<String> {
     let h = engine::host()?;
     let llvm = engine::llvm_version();
     let mut hasher = blake3::Hasher::new();
@@ -121,6 +127,7 @@ pub fn cache_key(text: &str, lane: Lane) -> Result<String> {
         &h.triple,
         &h.cpu,
         &h.features,
+        if simt { "simt" } else { "" },
     ] {
         hasher.update(part.as_bytes());
         hasher.update(&[0]);
@@ -130,13 +137,30 @@ pub fn cache_key(text: &str, lane: Lane) -> Result<String> {
 
 const MAX_ROUNDS: usize = 6;
 
+/// Whether the lane-parallel kernel may be built (`GILMAP_SIMT=0` turns it off; read when
+/// a kernel is compiled, and part of the kernel's identity).
+pub fn simt_enabled() -> bool {
+    std::env::var("GILMAP_SIMT").map_or(true, |v| v != "0")
+}
+
 /// Parses, types and lowers `text` for `lane` (no optimization): returns the module's
 /// typed IR and unoptimized LLVM IR. Used by `compile` and by the snapshot tests.
 pub fn lower_only(text: &str, lane: Lane) -> Result<(String, String)> {
     let ctx = Context::create();
     let prog = parse::parse(text)?;
-    let (typed, ir, _, _, _) = lower_rounds(&ctx, &prog, lane, "k")?;
-    Ok((typed, ir))
+    let low = lower_rounds(&ctx, &prog, lane, "k", true)?;
+    Ok((low.typed, low.ir))
+}
+
+/// A lowered module and what the driver needs to know about it.
+struct Lowered<'ctx> {
+    typed: String,
+    ir: String,
+    module: inkwell::module::Module<'ctx>,
+    static_tag: Option<u8>,
+    bounded: bool,
+    /// Ok: the module also has the lane-parallel kernel; Err: why not.
+    simt: std::result::Result<(), String>,
 }
 
 fn lower_rounds<'ctx>(
@@ -144,13 +168,8 @@ fn lower_rounds<'ctx>(
     prog: &Program,
     lane: Lane,
     prefix: &str,
-) -> Result<(
-    String,
-    String,
-    inkwell::module::Module<'ctx>,
-    Option<u8>,
-    bool,
-)> {
+    simt: bool,
+) -> Result<Lowered<'ctx>> {
     if let Some(reason) = &prog.funcs[0].refusal {
         return Err(CompileError::Refused(reason.clone()));
     }
@@ -174,10 +193,26 @@ fn lower_rounds<'ctx>(
             _ => None,
         };
         emit_loop(&unit, root, lane, prefix, static_tag.is_some());
+        let simt = if !simt {
+            Err("turned off (GILMAP_SIMT=0)".to_string())
+        } else if static_tag.is_some() {
+            Err("the function has no loop".to_string())
+        } else {
+            unit.cut_root(lane.ty())
+                .map_err(|e| e.to_string())
+                .and_then(|cut| crate::simt::emit(&unit, &cut, lane, prefix))
+        };
         let typed = unit.typed.clone();
         let ir = unit.module.print_to_string().to_string();
         let bounded = !unit.unbounded;
-        return Ok((typed, ir, unit.module, static_tag, bounded));
+        return Ok(Lowered {
+            typed,
+            ir,
+            module: unit.module,
+            static_tag,
+            bounded,
+            simt,
+        });
     }
     Err(CompileError::ty(
         "could not infer the types (a recursive function whose result never reaches a base case?)",
@@ -185,19 +220,24 @@ fn lower_rounds<'ctx>(
     ))
 }
 
-fn emit_loop<'ctx>(
+/// The parameters of a kernel function.
+pub(crate) struct KernelParams<'ctx> {
+    pub inp: PointerValue<'ctx>,
+    pub stride: IntValue<'ctx>,
+    pub tags: PointerValue<'ctx>,
+    pub vals: PointerValue<'ctx>,
+    pub n: IntValue<'ctx>,
+    pub caps: PointerValue<'ctx>,
+    pub abort: PointerValue<'ctx>,
+}
+
+/// Declares a kernel `name(in, stride, tags, vals, n, caps, abort)`.
+pub(crate) fn kernel_fn<'ctx>(
     unit: &Unit<'_, 'ctx>,
-    root: inkwell::values::FunctionValue<'ctx>,
-    lane: Lane,
-    prefix: &str,
-    skip_tags: bool,
-) {
+    name: &str,
+) -> (FunctionValue<'ctx>, KernelParams<'ctx>) {
     let ctx = unit.ctx;
-    let (i8t, i64t, ptr) = (
-        ctx.i8_type(),
-        ctx.i64_type(),
-        ctx.ptr_type(AddressSpace::default()),
-    );
+    let (i64t, ptr) = (ctx.i64_type(), ctx.ptr_type(AddressSpace::default()));
     let fty = ctx.void_type().fn_type(
         &[
             ptr.into(),
@@ -210,9 +250,7 @@ fn emit_loop<'ctx>(
         ],
         false,
     );
-    let k = unit
-        .module
-        .add_function(&format!("{prefix}_kernel"), fty, Some(Linkage::External));
+    let k = unit.module.add_function(name, fty, Some(Linkage::External));
     let noalias = inkwell::attributes::Attribute::get_named_enum_kind_id("noalias");
     for i in [0u32, 2, 3, 5] {
         k.add_attribute(
@@ -220,33 +258,29 @@ fn emit_loop<'ctx>(
             ctx.create_enum_attribute(noalias, 0),
         );
     }
-    let always = inkwell::attributes::Attribute::get_named_enum_kind_id("alwaysinline");
-    root.add_attribute(
-        inkwell::attributes::AttributeLoc::Function,
-        ctx.create_enum_attribute(always, 0),
-    );
-    let b = ctx.create_builder();
-    let entry = ctx.append_basic_block(k, "entry");
-    let body = ctx.append_basic_block(k, "loop");
-    let exit = ctx.append_basic_block(k, "exit");
     let p = |i| k.get_nth_param(i).unwrap();
-    let (inp, stride, tags, vals, n, caps) = (
-        p(0).into_pointer_value(),
-        p(1).into_int_value(),
-        p(2).into_pointer_value(),
-        p(3).into_pointer_value(),
-        p(4).into_int_value(),
-        p(5).into_pointer_value(),
-    );
-    let abort = p(6).into_pointer_value();
-    b.position_at_end(entry);
-    let any = b
-        .build_int_compare(IntPredicate::SGT, n, i64t.const_zero(), "")
-        .unwrap();
-    b.build_conditional_branch(any, body, exit).unwrap();
-    b.position_at_end(body);
-    let i_phi = b.build_phi(i64t, "i").unwrap();
-    let i = i_phi.as_basic_value().into_int_value();
+    let params = KernelParams {
+        inp: p(0).into_pointer_value(),
+        stride: p(1).into_int_value(),
+        tags: p(2).into_pointer_value(),
+        vals: p(3).into_pointer_value(),
+        n: p(4).into_int_value(),
+        caps: p(5).into_pointer_value(),
+        abort: p(6).into_pointer_value(),
+    };
+    (k, params)
+}
+
+/// Loads input element `i` (8 raw bytes at `i * stride`) as the lane's value.
+pub(crate) fn load_input<'ctx>(
+    b: &Builder<'ctx>,
+    ctx: &'ctx Context,
+    lane: Lane,
+    inp: PointerValue<'ctx>,
+    stride: IntValue<'ctx>,
+    i: IntValue<'ctx>,
+) -> BasicMetadataValueEnum<'ctx> {
+    let i64t = ctx.i64_type();
     let off = b.build_int_mul(i, stride, "").unwrap();
     // SAFETY (of the generated code): the driver guarantees the bounds.
     let src = unsafe { b.build_in_bounds_gep(i64t, inp, &[off], "").unwrap() };
@@ -256,16 +290,46 @@ fn emit_loop<'ctx>(
         .set_alignment(1)
         .unwrap();
     let raw = load.into_int_value();
-    let x: inkwell::values::BasicMetadataValueEnum = match lane {
+    match lane {
         Lane::Int64 => raw.into(),
         Lane::Bool => b
             .build_int_compare(IntPredicate::NE, raw, i64t.const_zero(), "")
             .unwrap()
             .into(),
         Lane::Float64 => b.build_bit_cast(raw, ctx.f64_type(), "").unwrap().into(),
-    };
+    }
+}
+
+fn emit_loop<'ctx>(
+    unit: &Unit<'_, 'ctx>,
+    root: FunctionValue<'ctx>,
+    lane: Lane,
+    prefix: &str,
+    skip_tags: bool,
+) {
+    let ctx = unit.ctx;
+    let (i8t, i64t) = (ctx.i8_type(), ctx.i64_type());
+    let (k, p) = kernel_fn(unit, &format!("{prefix}_kernel"));
+    let always = inkwell::attributes::Attribute::get_named_enum_kind_id("alwaysinline");
+    root.add_attribute(
+        inkwell::attributes::AttributeLoc::Function,
+        ctx.create_enum_attribute(always, 0),
+    );
+    let b = ctx.create_builder();
+    let entry = ctx.append_basic_block(k, "entry");
+    let body = ctx.append_basic_block(k, "loop");
+    let exit = ctx.append_basic_block(k, "exit");
+    b.position_at_end(entry);
+    let any = b
+        .build_int_compare(IntPredicate::SGT, p.n, i64t.const_zero(), "")
+        .unwrap();
+    b.build_conditional_branch(any, body, exit).unwrap();
+    b.position_at_end(body);
+    let i_phi = b.build_phi(i64t, "i").unwrap();
+    let i = i_phi.as_basic_value().into_int_value();
+    let x = load_input(&b, ctx, lane, p.inp, p.stride, i);
     let r = match b
-        .build_call(root, &[x, caps.into(), abort.into()], "r")
+        .build_call(root, &[x, p.caps.into(), p.abort.into()], "r")
         .unwrap()
         .try_as_basic_value()
     {
@@ -275,14 +339,16 @@ fn emit_loop<'ctx>(
     let tag = b.build_extract_value(r, 0, "tag").unwrap();
     let bits = b.build_extract_value(r, 1, "bits").unwrap();
     if !skip_tags {
-        let tp = unsafe { b.build_in_bounds_gep(i8t, tags, &[i], "").unwrap() };
+        let tp = unsafe { b.build_in_bounds_gep(i8t, p.tags, &[i], "").unwrap() };
         b.build_store(tp, tag).unwrap();
     }
-    let vp = unsafe { b.build_in_bounds_gep(i64t, vals, &[i], "").unwrap() };
+    let vp = unsafe { b.build_in_bounds_gep(i64t, p.vals, &[i], "").unwrap() };
     b.build_store(vp, bits).unwrap();
     let next = b.build_int_add(i, i64t.const_int(1, false), "").unwrap();
     i_phi.add_incoming(&[(&i64t.const_zero(), entry), (&next, body)]);
-    let more = b.build_int_compare(IntPredicate::SLT, next, n, "").unwrap();
+    let more = b
+        .build_int_compare(IntPredicate::SLT, next, p.n, "")
+        .unwrap();
     b.build_conditional_branch(more, body, exit).unwrap();
     b.position_at_end(exit);
     b.build_return(None).unwrap();
@@ -291,28 +357,38 @@ fn emit_loop<'ctx>(
 /// Compiles `text` for `lane` into a linked, callable kernel.
 pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
     let t0 = std::time::Instant::now();
-    let hash = cache_key(text, lane)?;
+    let simt = simt_enabled();
+    let hash = cache_key(text, lane, simt)?;
     let ctx = Context::create();
     let prog = parse::parse(text)?;
     let prefix = format!("gm_{hash}");
-    let (typed_ir, llvm_ir, module, static_tag, bounded) =
-        lower_rounds(&ctx, &prog, lane, &prefix)?;
+    let low = lower_rounds(&ctx, &prog, lane, &prefix, simt)?;
     let tm = engine::target_machine()?;
-    engine::optimize(&module, &tm)?;
-    let optimized_ir = module.print_to_string().to_string();
-    let addr = engine::link(&module, &tm, &format!("{prefix}_kernel"))?;
-    // SAFETY: the symbol is the kernel emitted above, with this signature.
-    let f: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addr) };
+    engine::optimize(&low.module, &tm)?;
+    let optimized_ir = low.module.print_to_string().to_string();
+    let mut symbols = vec![format!("{prefix}_kernel")];
+    if low.simt.is_ok() {
+        symbols.push(format!("{prefix}_simt"));
+    }
+    let names: Vec<&str> = symbols.iter().map(String::as_str).collect();
+    let addrs = engine::link(&low.module, &tm, &names)?;
+    // SAFETY: the symbols are the kernels emitted above, with this signature.
+    let f: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addrs[0]) };
+    let simt_fn = addrs
+        .get(1)
+        .map(|a| unsafe { std::mem::transmute::<usize, KernelFn>(*a) });
     Ok(Kernel {
         hash,
         lane,
         captures: prog.funcs[0].captures.iter().map(|c| c.1).collect(),
-        typed_ir,
-        llvm_ir,
+        typed_ir: low.typed,
+        llvm_ir: low.ir,
         optimized_ir,
         compile_ms: t0.elapsed().as_secs_f64() * 1e3,
-        static_tag,
-        bounded,
+        static_tag: low.static_tag,
+        bounded: low.bounded,
+        simt: low.simt.map(|()| crate::simt::LANES),
         f,
+        simt_fn,
     })
 }

@@ -4,7 +4,8 @@
 //!
 //! Stages, each with a text form: [`parse`] (the gnb text, docs/JIT_TEXT_FORMAT.md),
 //! [`cfg`] (blocks), [`lower`] (typed IR dump + unoptimized LLVM IR), [`engine`]
-//! (optimized IR, linking), [`kernel`] (the element loop and the compile driver).
+//! (optimized IR, linking), [`kernel`] (the element loop and the compile driver),
+//! [`simt`] (the lane-parallel kernel of a function with one loop).
 
 pub mod cfg;
 pub mod engine;
@@ -13,7 +14,9 @@ pub mod kernel;
 pub mod lower;
 pub mod parse;
 pub mod runtime;
+pub mod simt;
 pub mod types;
+pub mod widen;
 
 pub use error::{CompileError, Loc};
 pub use kernel::{compile, lower_only, Kernel, Lane};

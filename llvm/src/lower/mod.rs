@@ -11,7 +11,10 @@
 
 mod calls;
 mod num;
+mod simt;
 mod stack;
+
+pub use simt::{Cut, Mode};
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -98,7 +101,8 @@ impl<'ctx> State<'ctx> {
     }
 }
 
-type Tys = (Vec<Ty>, Vec<Ty>);
+/// Entry types of a block: stack slots, then locals.
+pub type Tys = (Vec<Ty>, Vec<Ty>);
 /// The phis of one entry-state slot and the slot's type.
 type PhiSlot<'ctx> = (Ty, Vec<PhiValue<'ctx>>);
 /// `(function id, argument types, is the kernel root)`: the root also takes the captures.
@@ -125,6 +129,9 @@ pub struct Unit<'a, 'ctx> {
     /// Some instance loops or calls a Python function: an element may run for a long time.
     pub unbounded: bool,
     pub typed: String,
+    /// The root instance's only loop: its header block and entry types (None when the
+    /// root has no loop or several). The lane-parallel kernel cuts the root there.
+    pub root_loop: Option<(usize, Tys)>,
 }
 
 impl<'a, 'ctx> Unit<'a, 'ctx> {
@@ -145,6 +152,7 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
             root_can_deopt: true,
             unbounded: false,
             typed: String::new(),
+            root_loop: None,
         }
     }
 
@@ -224,7 +232,7 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
             .add_function(&name, fn_ty, Some(inkwell::module::Linkage::Internal));
         self.declared.insert(key.clone(), llfn);
         self.inst.ret.entry(key.clone()).or_insert(Ty::Bottom);
-        let ret = FnCompiler::new(self, func, llfn, args, root)?.run()?;
+        let ret = FnCompiler::new(self, func, llfn, args, root, Mode::Whole)?.run()?;
         if self.inst.ret.get(&key) != Some(&ret) {
             self.inst.ret.insert(key.clone(), ret.clone());
             self.incomplete = true;
@@ -277,6 +285,12 @@ pub struct FnCompiler<'u, 'a, 'ctx> {
     pub at: usize,
     /// This instance's typed-IR text (appended to the unit's when it is done).
     typed: String,
+    /// The whole function, or one of its two halves around the loop header (lower/simt.rs).
+    mode: Mode,
+    /// The function's return struct (`{tag, bits}`, or the SIMT form).
+    ret_ty: StructType<'ctx>,
+    /// Index of the captures parameter (after the value parameters).
+    caps_param: u32,
 }
 
 impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
@@ -286,10 +300,20 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         llfn: FunctionValue<'ctx>,
         args: Vec<Ty>,
         root: bool,
+        mode: Mode,
     ) -> Result<Self> {
         let cfg = cfg::build(&f)?;
         let n = cfg.blocks.len();
         let b = unit.ctx.create_builder();
+        let ret_ty = llfn
+            .get_type()
+            .get_return_type()
+            .expect("instances return a struct")
+            .into_struct_type();
+        let caps_param = match &mode {
+            Mode::Step { width, .. } => *width as u32,
+            _ => args.len() as u32,
+        };
         Ok(FnCompiler {
             unit,
             f,
@@ -314,10 +338,14 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             range_of: HashMap::new(),
             shift_of: HashMap::new(),
             counters: HashMap::new(),
-            no_counters: false,
+            // Counters are verified on back edges, which the halves do not have.
+            no_counters: mode.is_cut(),
             ret: Ty::Bottom,
             at: 0,
             typed: String::new(),
+            mode,
+            ret_ty,
+            caps_param,
         })
     }
 
@@ -350,11 +378,24 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             self.typed.clear();
             self.lower_all()?;
             if !self.redo {
+                if self.mode.is_cut() {
+                    return Ok(self.ret.clone());
+                }
                 if self.root {
                     self.unit.root_can_deopt = self.err_bb.is_some() || self.select_deopt;
+                    let headers: Vec<usize> = (0..self.cfg.blocks.len())
+                        .filter(|&b| self.cfg.is_header[b] && self.assumed[b].is_some())
+                        .collect();
+                    self.unit.root_loop = match headers[..] {
+                        [h] => self.assumed[h].clone().map(|t| (h, t)),
+                        _ => None,
+                    };
                 }
                 self.unit.typed.push_str(&self.typed);
                 return Ok(self.ret.clone());
+            }
+            if self.mode.is_cut() {
+                return Err(self.ty_err("the loop's types changed when the function was cut"));
             }
             // A back edge widened a loop header's types: lower the function again.
             for bb in self.llfn.get_basic_blocks() {
@@ -389,7 +430,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         self.range_of.clear();
         self.shift_of.clear();
         self.counters.clear();
-        if self.cfg.is_header.iter().any(|&h| h) {
+        if self.cfg.is_header.iter().any(|&h| h) && !self.mode.is_cut() {
             let i32t = ctx.i32_type();
             let cnt = self.b.build_alloca(i32t, "poll").unwrap();
             let sticky = self.b.build_alloca(ctx.bool_type(), "sticky").unwrap();
@@ -400,6 +441,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 .build_store(sticky, ctx.bool_type().const_zero())
                 .unwrap();
             self.poll = Some((cnt, sticky));
+        }
+        if let Mode::Step { header, tys, .. } = self.mode.clone() {
+            return self.lower_step(header, &tys);
         }
         // Entry state: arguments, then unbound locals.
         let mut locals = Vec::new();
@@ -431,10 +475,23 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        self.edge(0, &st)?;
-        self.b.build_unconditional_branch(self.bbs[0]).unwrap();
+        if self.mode.cuts_at(0) {
+            self.return_continue(&st, None)?;
+        } else {
+            self.edge(0, &st)?;
+            self.b.build_unconditional_branch(self.bbs[0]).unwrap();
+        }
+        self.lower_blocks()
+    }
+
+    /// Lowers the blocks in reverse post-order (after the entry edge is recorded).
+    fn lower_blocks(&mut self) -> Result<()> {
         for k in 0..self.cfg.rpo.len() {
             let blk = self.cfg.rpo[k];
+            // A half of a cut function reaches only some blocks.
+            if self.mode.is_cut() && self.observed[blk].is_none() {
+                continue;
+            }
             match self.block(blk) {
                 Ok(()) => {}
                 // A loop header widened earlier in this pass: types seen after it are
@@ -491,6 +548,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             match flow {
                 Flow::Next if last => {
                     let succ = self.cfg.blocks[blk].succs[0];
+                    if self.mode.cuts_at(succ) {
+                        let err = self.err.take();
+                        return self.return_continue(&st, err);
+                    }
                     self.leave(&[succ]);
                     self.edge(succ, &st)?;
                     self.b.build_unconditional_branch(self.bbs[succ]).unwrap();
@@ -504,13 +565,13 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 } => {
                     let succs = self.cfg.blocks[blk].succs.clone();
                     self.leave(&succs);
-                    self.edge(succs[0], &not_taken)?;
-                    self.edge(succs[1], &taken)?;
+                    let not_taken_bb = self.target(succs[0], &not_taken)?;
+                    let taken_bb = self.target(succs[1], &taken)?;
                     match cond {
                         Cond::Dyn(c) => {
                             let br = self
                                 .b
-                                .build_conditional_branch(c, self.bbs[succs[1]], self.bbs[succs[0]])
+                                .build_conditional_branch(c, taken_bb, not_taken_bb)
                                 .unwrap();
                             // A data-dependent `if` inside a loop body (not a loop test):
                             // let LLVM turn it into selects when the arms are cheap.
@@ -522,14 +583,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                             }
                         }
                         Cond::Static(true) => {
-                            self.b
-                                .build_unconditional_branch(self.bbs[succs[1]])
-                                .unwrap();
+                            self.b.build_unconditional_branch(taken_bb).unwrap();
                         }
                         Cond::Static(false) => {
-                            self.b
-                                .build_unconditional_branch(self.bbs[succs[0]])
-                                .unwrap();
+                            self.b.build_unconditional_branch(not_taken_bb).unwrap();
                         }
                     }
                     return Ok(());
@@ -677,12 +734,22 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn phi_for(&self, t: &Ty, phis: &mut Vec<PhiValue<'ctx>>) -> V<'ctx> {
-        let ctx = self.ctx();
-        let mut phi = |ty: inkwell::types::BasicTypeEnum<'ctx>| {
+        let mut phi = |ty: BasicTypeEnum<'ctx>| {
             let p = self.b.build_phi(ty, "").unwrap();
             phis.push(p);
             p.as_basic_value()
         };
+        self.slot_value(t, &mut phi)
+    }
+
+    /// The abstract value of a run-time slot of type `t`, whose LLVM values come from
+    /// `next` (one call per LLVM value, in the order `coerce` lists them).
+    pub fn slot_value(
+        &self,
+        t: &Ty,
+        phi: &mut dyn FnMut(BasicTypeEnum<'ctx>) -> BasicValueEnum<'ctx>,
+    ) -> V<'ctx> {
+        let ctx = self.ctx();
         match t {
             Ty::Int => V::Int(phi(ctx.i64_type().into()).into_int_value()),
             Ty::Float => V::Float(phi(ctx.f64_type().into()).into_float_value()),
@@ -700,7 +767,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
             Ty::OrNone(inner) | Ty::OrUnbound(inner) => {
                 let flag = phi(ctx.bool_type().into()).into_int_value();
-                let val = self.phi_for(inner, phis);
+                let val = self.slot_value(inner, phi);
                 V::Opt {
                     unbound: matches!(t, Ty::OrUnbound(_)),
                     flag,
@@ -712,7 +779,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     /// The LLVM values `v` contributes to a phi slot of type `slot` (None: incompatible).
-    fn coerce(&self, v: &V<'ctx>, slot: &Ty) -> Option<Vec<BasicValueEnum<'ctx>>> {
+    pub fn coerce(&self, v: &V<'ctx>, slot: &Ty) -> Option<Vec<BasicValueEnum<'ctx>>> {
         let ctx = self.ctx();
         match (slot, v) {
             (Ty::Int, V::Int(x)) | (Ty::Bool, V::Bool(x)) => Some(vec![(*x).into()]),
@@ -839,7 +906,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     /// that many iterations on a meaningless (but defined: divisors are made safe) value
     /// before it leaves, and every exit from the function tests the sticky flag.
     fn leave(&mut self, succs: &[usize]) {
-        if !succs.iter().any(|&s| self.cfg.is_header[s]) {
+        // A half of a cut function has no loop edge (they end the function).
+        if !succs.iter().any(|&s| self.cfg.is_header[s]) || self.mode.is_cut() {
             return;
         }
         let Some((cnt, sticky)) = self.poll else {
@@ -1019,11 +1087,17 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn ret_value(&self, tag: IntValue<'ctx>, bits: IntValue<'ctx>) -> BasicValueEnum<'ctx> {
-        let st = self.unit.ret_struct();
-        let agg = self
-            .b
-            .build_insert_value(st.get_undef(), tag, 0, "")
-            .unwrap();
+        // A cut function's struct has more fields: `cont` = 0 (no state follows).
+        let mut agg = self.ret_ty.get_undef();
+        if self.mode.is_cut() {
+            let f = self.ctx().bool_type().const_zero();
+            agg = self
+                .b
+                .build_insert_value(agg, f, 2, "")
+                .unwrap()
+                .into_struct_value();
+        }
+        let agg = self.b.build_insert_value(agg, tag, 0, "").unwrap();
         match self.b.build_insert_value(agg, bits, 1, "").unwrap() {
             inkwell::values::AggregateValueEnum::StructValue(v) => v.into(),
             inkwell::values::AggregateValueEnum::ArrayValue(v) => v.into(),
@@ -1102,7 +1176,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     pub fn captures_ptr(&self) -> Option<PointerValue<'ctx>> {
         if self.root {
             self.llfn
-                .get_nth_param(self.args.len() as u32)
+                .get_nth_param(self.caps_param)
                 .map(|p| p.into_pointer_value())
         } else {
             None
