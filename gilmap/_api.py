@@ -123,6 +123,9 @@ def _describe(decision: Decision) -> dict[str, Any]:
         out["typed_ir"] = kernel.typed_ir
         out["llvm_ir"] = kernel.optimized_ir
         out["compile_ms"] = kernel.compile_ms
+        # Elements in flight of the lane-parallel loop kernel (0: one at a time, and why).
+        out["simt_lanes"] = kernel.simt_lanes
+        out["simt_note"] = kernel.simt_note
     return out
 
 

@@ -26,7 +26,7 @@ TESTS = ROOT / "tests"
 
 # The suite assumes the default pool (one worker per core) and no debug output unless a
 # test asks for it; the user's shell must not change that.
-for _var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT"):
+for _var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT", "GILMAP_SIMT"):
     os.environ.pop(_var, None)
 
 _RENDEZVOUS_DIR = tempfile.mkdtemp(prefix="gilmap-rendezvous-")
@@ -115,7 +115,7 @@ def no_python_calls_of(code):
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    for var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT", "GILMAP_ARROW"):
+    for var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT", "GILMAP_ARROW", "GILMAP_SIMT"):
         env.pop(var, None)
     for var in ("GILMAP_JIT", "GILMAP_ARROW"):
         if os.environ.get(var) == "0":  # a sub-interpreter pool test: keep it so

@@ -225,7 +225,9 @@ def spin(n):
         s = s + 1
     return s
 
-assert gilmap.explain(spin, dtype=int)["backend"] == "jit"
+info = gilmap.explain(spin, dtype=int)
+assert info["backend"] == "jit"
+print("SIMT", info["simt_lanes"], flush=True)
 signal.signal(signal.SIGALRM, lambda *a: signal.raise_signal(signal.SIGINT))
 signal.setitimer(signal.ITIMER_REAL, 0.3)
 t0 = time.monotonic()
@@ -238,11 +240,14 @@ print("AFTER", gilmap.map(spin, [0, -1, -5]) == [0, 0, 0], flush=True)
 """
 
 
-def test_ctrl_c_interrupts_a_kernel_stuck_in_a_long_loop():
+@pytest.mark.parametrize("simt", ["1", "0"], ids=["lane-parallel", "one-at-a-time"])
+def test_ctrl_c_interrupts_a_kernel_stuck_in_a_long_loop(simt):
     # One element, a loop of ~2**62 iterations: the kernel tests an abort flag on every
-    # loop edge, so Ctrl-C (here SIGINT raised 0.3 s in) ends the call promptly.
-    proc = run_python(JIT_SIGINT_SCRIPT, timeout=60)
+    # loop edge, so Ctrl-C (here SIGINT raised 0.3 s in) ends the call promptly; with either
+    # loop kernel.
+    proc = run_python(JIT_SIGINT_SCRIPT, timeout=60, GILMAP_SIMT=simt)
     details = f"rc={proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-2000:]}"
+    assert f"SIMT {8 if simt == '1' else 0}" in proc.stdout, details
     result = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
     assert len(result) == 1 and result[0].startswith("RESULT KeyboardInterrupt"), details
     assert float(result[0].split()[-1]) < 3.0, details

@@ -354,10 +354,15 @@ fn emit_loop<'ctx>(
     b.build_return(None).unwrap();
 }
 
-/// Compiles `text` for `lane` into a linked, callable kernel.
+/// Compiles `text` for `lane` into a linked, callable kernel (lane-parallel where it can
+/// be, unless `GILMAP_SIMT=0`).
 pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
+    compile_with(text, lane, simt_enabled())
+}
+
+/// [`compile`], choosing whether a lane-parallel kernel may be built.
+pub fn compile_with(text: &str, lane: Lane, simt: bool) -> Result<Kernel> {
     let t0 = std::time::Instant::now();
-    let simt = simt_enabled();
     let hash = cache_key(text, lane, simt)?;
     let ctx = Context::create();
     let prog = parse::parse(text)?;

@@ -118,21 +118,15 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.b.build_store(p, v).unwrap();
     }
 
-    fn lane_index(&self, l: usize) -> IntValue<'ctx> {
-        self.unit.ctx.i32_type().const_int(l as u64, false)
-    }
-
     /// Lane `l` of the vector in `slot`.
     fn get(
         &self,
         t: BasicTypeEnum<'ctx>,
         slot: PointerValue<'ctx>,
-        l: usize,
+        l: IntValue<'ctx>,
     ) -> BasicValueEnum<'ctx> {
         let v = self.load(vec_of(t), slot).into_vector_value();
-        self.b
-            .build_extract_element(v, self.lane_index(l), "")
-            .unwrap()
+        self.b.build_extract_element(v, l, "").unwrap()
     }
 
     /// Sets lane `l` of the vector in `slot` to `x`.
@@ -140,14 +134,11 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         &self,
         t: BasicTypeEnum<'ctx>,
         slot: PointerValue<'ctx>,
-        l: usize,
+        l: IntValue<'ctx>,
         x: BasicValueEnum<'ctx>,
     ) {
         let v = self.load(vec_of(t), slot).into_vector_value();
-        let v = self
-            .b
-            .build_insert_element(v, x, self.lane_index(l), "")
-            .unwrap();
+        let v = self.b.build_insert_element(v, x, l, "").unwrap();
         self.store(slot, v);
     }
 
@@ -216,14 +207,43 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         let next = alloca(i64t.into(), i64t.const_zero().into());
         let aborted = alloca(i1t.into(), i1t.const_zero().into());
         let poll = alloca(i32t.into(), i32t.const_int(POLL_EVERY, false).into());
+        let lane_i = alloca(i32t.into(), i32t.const_zero().into());
         let refill = self.bb("refill");
         self.b.build_unconditional_branch(refill).unwrap();
 
-        // Refill: store finished elements, start new ones in the free lanes.
+        // Refill: store finished elements, start new ones in the free lanes (none once
+        // the caller has asked to stop).
         self.b.position_at_end(refill);
-        for l in 0..LANES {
-            self.refill_lane(&slots, l, next, aborted);
-        }
+        let ab = self.load_int(i1t, aborted);
+        let ab = self.b.build_or(ab, self.abort_set(), "").unwrap();
+        self.store(aborted, ab);
+        // One lane at a time (a loop: refills are rare, and one copy of the prologue
+        // keeps the kernel small and quick to compile).
+        let lane_bb = self.bb("lane");
+        self.b.build_unconditional_branch(lane_bb).unwrap();
+        self.b.position_at_end(lane_bb);
+        let l = self.load_int(i32t, lane_i);
+        self.refill_lane(&slots, l, next, aborted);
+        let l1 = self
+            .b
+            .build_int_add(l, i32t.const_int(1, false), "")
+            .unwrap();
+        let more_lanes = self
+            .b
+            .build_int_compare(
+                IntPredicate::ULT,
+                l1,
+                i32t.const_int(LANES as u64, false),
+                "",
+            )
+            .unwrap();
+        let lanes_done = self.bb("lanes_done");
+        self.store(lane_i, l1);
+        self.b
+            .build_conditional_branch(more_lanes, lane_bb, lanes_done)
+            .unwrap();
+        self.b.position_at_end(lanes_done);
+        self.store(lane_i, i32t.const_zero());
         let conts = self.load(vec_of(i1b), slots.cont).into_vector_value();
         let any = self.count(conts);
         let any = self
@@ -407,7 +427,7 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
     fn refill_lane(
         &self,
         s: &Slots<'ctx>,
-        l: usize,
+        l: IntValue<'ctx>,
         next: PointerValue<'ctx>,
         aborted: PointerValue<'ctx>,
     ) {
