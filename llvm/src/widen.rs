@@ -486,7 +486,11 @@ impl Widen {
             LLVMBr => {
                 let m = self.mask[&bb];
                 if LLVMIsConditional(inst) != 0 {
+                    // Frozen: a lane whose path the scalar code never takes may compute a
+                    // poison condition (a shift past 63, say); `mask & poison` would poison
+                    // the mask, where `mask & frozen` is just false for that lane.
                     let c = self.vec(self.get(LLVMGetCondition(inst))?);
+                    let c = LLVMBuildFreeze(self.b, c, NAME);
                     let (t, e) = (LLVMGetSuccessor(inst, 0), LLVMGetSuccessor(inst, 1));
                     let mt = LLVMBuildAnd(self.b, m, c, NAME);
                     let nc = LLVMBuildNot(self.b, c, NAME);

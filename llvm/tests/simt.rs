@@ -96,14 +96,22 @@ fn simt_kernels_agree_with_scalar_kernels() {
     println!("lane-parallel fixtures ({}): {simt:?}", simt.len());
 }
 
+/// A fixture under another function name: a kernel of its own (the other test compiles
+/// the same fixtures at the same time, and one JIT cannot link a symbol twice).
+fn renamed(name: &str) -> common::Fixture {
+    let mut fx = common::load(name);
+    fx.text = fx.text.replacen("func 0 ", "func 0 renamed_", 1);
+    fx
+}
+
 /// Why a fixture keeps the scalar kernel is said, not hidden.
 #[test]
 fn refusals_name_the_reason() {
-    let gcd = common::load("gcd");
+    let gcd = renamed("gcd");
     let k = compile_with(&gcd.text, gcd.lane, true).unwrap();
     let why = k.simt.expect_err("gcd divides by a per-lane value");
     assert!(why.contains("division"), "{why}");
-    let add1 = common::load("add1");
+    let add1 = renamed("add1");
     let k = compile_with(&add1.text, add1.lane, true).unwrap();
     assert!(k.simt.unwrap_err().contains("loop"));
     let k = compile_with(&add1.text, add1.lane, false).unwrap();
