@@ -100,7 +100,7 @@ fn klane(lane: &str) -> PyResult<KLane> {
 #[pyfunction]
 pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKernel, bool)> {
     let lane = klane(lane)?;
-    let key = gilmap_llvm::kernel::cache_key(text, lane, gilmap_llvm::kernel::simt_enabled())
+    let key = gilmap_llvm::kernel::cache_key(text, lane, gilmap_llvm::Simt::from_env())
         .map_err(|e| JitRefused::new_err(e.to_string()))?;
     let cache = KERNELS.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(k) = cache.lock().unwrap().get(&key) {

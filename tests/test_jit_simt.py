@@ -197,6 +197,34 @@ def test_int64_overflow_in_a_loop():
         map_on("jit", grow, np.array(xs, dtype=np.int64))
 
 
+def nested_sums(n):
+    total = 0
+    for k in range(6):
+        m = abs(n) % 1000 + k + 1
+        while m != 1:
+            m = m // 2 if m % 2 == 0 else 3 * m + 1
+            total += 1
+    return total
+
+
+def test_nested_loops_run_lane_parallel_only_when_asked():
+    info = gilmap.explain(nested_sums, dtype="int64")
+    assert info["backend"] == "jit"
+    assert info["simt_lanes"] == 0
+    assert "GILMAP_SIMT=all" in info["simt_note"]
+    code = (
+        "import gilmap\n"
+        + inspect.getsource(nested_sums)
+        + "info = gilmap.explain(nested_sums, dtype='int64')\n"
+        "print(info['backend'], info['simt_lanes'])\n"
+        "xs = list(range(-3000, 3000, 7)) + [2**63 - 1, -(2**63)]\n"
+        "print(gilmap.map(nested_sums, xs) == [nested_sums(x) for x in xs])\n"
+    )
+    proc = run_python(code, GILMAP_SIMT="all")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["jit 8", "True"]
+
+
 def test_simt_can_be_turned_off():
     # The function is defined in the child itself: importing this module would import
     # conftest, which clears GILMAP_SIMT from the environment.

@@ -115,7 +115,7 @@ impl Kernel {
 }
 
 /// Everything that determines the machine code, hashed: the kernel's identity.
-pub fn cache_key(text: &str, lane: Lane, simt: bool) -> Result<String> {
+pub fn cache_key(text: &str, lane: Lane, simt: Simt) -> Result<String> {
     let h = engine::host()?;
     let llvm = engine::llvm_version();
     let mut hasher = blake3::Hasher::new();
@@ -127,7 +127,7 @@ pub fn cache_key(text: &str, lane: Lane, simt: bool) -> Result<String> {
         &h.triple,
         &h.cpu,
         &h.features,
-        if simt { "simt" } else { "" },
+        simt.name(),
     ] {
         hasher.update(part.as_bytes());
         hasher.update(&[0]);
@@ -137,10 +137,37 @@ pub fn cache_key(text: &str, lane: Lane, simt: bool) -> Result<String> {
 
 const MAX_ROUNDS: usize = 6;
 
-/// Whether the lane-parallel kernel may be built (`GILMAP_SIMT=0` turns it off; read when
-/// a kernel is compiled, and part of the kernel's identity).
-pub fn simt_enabled() -> bool {
-    std::env::var("GILMAP_SIMT").map_or(true, |v| v != "0")
+/// Which functions get the lane-parallel kernel (`crate::simt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simt {
+    /// None (`GILMAP_SIMT=0`).
+    Off,
+    /// Functions with one loop (the default). With nested loops every trip runs every
+    /// loop's body under masks, which measured slower than one element at a time
+    /// (heavy_collatz: 117 ms against 102 ms).
+    OneLoop,
+    /// Functions with any number of loops (`GILMAP_SIMT=all`).
+    All,
+}
+
+impl Simt {
+    /// The policy `GILMAP_SIMT` asks for (read when a kernel is compiled; part of the
+    /// kernel's identity).
+    pub fn from_env() -> Simt {
+        match std::env::var("GILMAP_SIMT").as_deref() {
+            Ok("0") => Simt::Off,
+            Ok("all") => Simt::All,
+            _ => Simt::OneLoop,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Simt::Off => "simt-off",
+            Simt::OneLoop => "simt-one-loop",
+            Simt::All => "simt-all",
+        }
+    }
 }
 
 /// Parses, types and lowers `text` for `lane` (no optimization): returns the module's
@@ -148,7 +175,7 @@ pub fn simt_enabled() -> bool {
 pub fn lower_only(text: &str, lane: Lane) -> Result<(String, String)> {
     let ctx = Context::create();
     let prog = parse::parse(text)?;
-    let low = lower_rounds(&ctx, &prog, lane, "k", true)?;
+    let low = lower_rounds(&ctx, &prog, lane, "k", Simt::OneLoop)?;
     Ok((low.typed, low.ir))
 }
 
@@ -168,7 +195,7 @@ fn lower_rounds<'ctx>(
     prog: &Program,
     lane: Lane,
     prefix: &str,
-    simt: bool,
+    simt: Simt,
 ) -> Result<Lowered<'ctx>> {
     if let Some(reason) = &prog.funcs[0].refusal {
         return Err(CompileError::Refused(reason.clone()));
@@ -193,10 +220,15 @@ fn lower_rounds<'ctx>(
             _ => None,
         };
         emit_loop(&unit, root, lane, prefix, static_tag.is_some());
-        let simt = if !simt {
+        let simt = if simt == Simt::Off {
             Err("turned off (GILMAP_SIMT=0)".to_string())
         } else if static_tag.is_some() {
             Err("the function has no loop".to_string())
+        } else if simt == Simt::OneLoop && unit.root_loops.len() > 1 {
+            Err(format!(
+                "the function has {} loops (lane-parallel with GILMAP_SIMT=all)",
+                unit.root_loops.len()
+            ))
         } else {
             unit.cut_root(lane.ty())
                 .map_err(|e| e.to_string())
@@ -357,11 +389,11 @@ fn emit_loop<'ctx>(
 /// Compiles `text` for `lane` into a linked, callable kernel (lane-parallel where it can
 /// be, unless `GILMAP_SIMT=0`).
 pub fn compile(text: &str, lane: Lane) -> Result<Kernel> {
-    compile_with(text, lane, simt_enabled())
+    compile_with(text, lane, Simt::from_env())
 }
 
 /// [`compile`], choosing whether a lane-parallel kernel may be built.
-pub fn compile_with(text: &str, lane: Lane, simt: bool) -> Result<Kernel> {
+pub fn compile_with(text: &str, lane: Lane, simt: Simt) -> Result<Kernel> {
     let t0 = std::time::Instant::now();
     let hash = cache_key(text, lane, simt)?;
     let ctx = Context::create();

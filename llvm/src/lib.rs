@@ -19,5 +19,5 @@ pub mod types;
 pub mod widen;
 
 pub use error::{CompileError, Loc};
-pub use kernel::{compile, compile_with, lower_only, Kernel, Lane};
+pub use kernel::{compile, compile_with, lower_only, Kernel, Lane, Simt};
 pub use lower::{TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE};

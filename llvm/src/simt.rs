@@ -266,13 +266,12 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         args.push(self.p.caps.into());
         args.push(self.p.abort.into());
         let r = self.call(self.wide, &args);
-        for (i, (p, t)) in slots.state.iter().zip(&self.cut.state).enumerate() {
-            let old = self.load(vec_of(*t), *p);
-            let v = self
-                .b
-                .build_select(c, self.field(r, 3 + i as u32), old, "")
-                .unwrap();
-            self.store(*p, v);
+        // The state takes the step's output in every lane: a finished lane's state is
+        // never read again (its result is in tag/bits, kept below; a refill overwrites the
+        // state), so selecting it would only cost a masked move per field a trip. Its
+        // `cont` is frozen, so whatever that lane computes cannot poison the lane count.
+        for (i, p) in slots.state.iter().enumerate() {
+            self.store(*p, self.field(r, 3 + i as u32));
         }
         for (i, p, t) in [(0, slots.tag, i8b), (1, slots.bits, i64b)] {
             let old = self.load(vec_of(t), p);
@@ -280,6 +279,15 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
             self.store(p, v);
         }
         let rc = self.field(r, 2).into_vector_value();
+        // SAFETY: a freeze of a value of this function, at the builder's position.
+        let rc = unsafe {
+            let raw = llvm_sys::core::LLVMBuildFreeze(
+                self.b.as_mut_ptr(),
+                rc.as_value_ref(),
+                c"".as_ptr(),
+            );
+            inkwell::values::VectorValue::new(raw)
+        };
         let c2 = self.b.build_and(c, rc, "").unwrap();
         self.store(slots.cont, c2);
         let running = self.count(c2);

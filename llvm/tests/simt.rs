@@ -7,7 +7,7 @@
 
 mod common;
 
-use gilmap_llvm::{compile_with, Kernel, TAG_DEOPT};
+use gilmap_llvm::{compile_with, Kernel, Simt, TAG_DEOPT};
 
 fn run_abort(k: &Kernel, inputs: &[u64], stride: usize, caps: &[u64], abort: u8) -> Vec<(u8, u64)> {
     let n = inputs.len();
@@ -48,21 +48,29 @@ fn scrambled(inputs: &[u64], len: usize) -> Vec<u64> {
     out
 }
 
-/// Fixtures whose loop must run lane-parallel (one loop, no per-lane integer division,
-/// no call to another Python function).
-const MUST_SIMT: &[&str] = &["collatz", "sum_range", "loop_float", "while_f", "break"];
+/// Fixtures whose loops must run lane-parallel under `Simt::All` (single and nested
+/// loops; no per-lane integer division, no call to another Python function).
+const MUST_SIMT: &[&str] = &[
+    "collatz",
+    "sum_range",
+    "loop_float",
+    "while_f",
+    "break",
+    "nested",
+    "loop_break_nested",
+];
 
 #[test]
 fn simt_kernels_agree_with_scalar_kernels() {
     let mut simt = Vec::new();
     for fx in common::all() {
-        let Ok(wide) = compile_with(&fx.text, fx.lane, true) else {
+        let Ok(wide) = compile_with(&fx.text, fx.lane, Simt::All) else {
             continue;
         };
         if wide.simt.is_err() {
             continue;
         }
-        let scalar = compile_with(&fx.text, fx.lane, false).expect("compiles without SIMT");
+        let scalar = compile_with(&fx.text, fx.lane, Simt::Off).expect("compiles without SIMT");
         assert!(scalar.simt.is_err(), "{}: SIMT was turned off", fx.name);
         simt.push(fx.name.clone());
         for (len, stride) in [(1, 1), (7, 1), (8, 2), (9, 1), (61, 3), (500, 1)] {
@@ -108,12 +116,18 @@ fn renamed(name: &str) -> common::Fixture {
 #[test]
 fn refusals_name_the_reason() {
     let gcd = renamed("gcd");
-    let k = compile_with(&gcd.text, gcd.lane, true).unwrap();
+    let k = compile_with(&gcd.text, gcd.lane, Simt::All).unwrap();
     let why = k.simt.expect_err("gcd divides by a per-lane value");
     assert!(why.contains("division"), "{why}");
     let add1 = renamed("add1");
-    let k = compile_with(&add1.text, add1.lane, true).unwrap();
+    let k = compile_with(&add1.text, add1.lane, Simt::OneLoop).unwrap();
     assert!(k.simt.unwrap_err().contains("loop"));
-    let k = compile_with(&add1.text, add1.lane, false).unwrap();
+    let k = compile_with(&add1.text, add1.lane, Simt::Off).unwrap();
     assert!(k.simt.unwrap_err().contains("GILMAP_SIMT=0"));
+    // Nested loops: only when asked for.
+    let nested = renamed("nested");
+    let k = compile_with(&nested.text, nested.lane, Simt::OneLoop).unwrap();
+    assert!(k.simt.unwrap_err().contains("GILMAP_SIMT=all"));
+    let k = compile_with(&nested.text, nested.lane, Simt::All).unwrap();
+    assert_eq!(k.simt, Ok(8));
 }

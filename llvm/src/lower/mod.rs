@@ -129,9 +129,9 @@ pub struct Unit<'a, 'ctx> {
     /// Some instance loops or calls a Python function: an element may run for a long time.
     pub unbounded: bool,
     pub typed: String,
-    /// The root instance's only loop: its header block and entry types (None when the
-    /// root has no loop or several). The lane-parallel kernel cuts the root there.
-    pub root_loop: Option<(usize, Tys)>,
+    /// The root instance's loop headers and their entry types, in block order: the
+    /// lane-parallel kernel cuts the root there (lower/simt.rs).
+    pub root_loops: Vec<(usize, Tys)>,
 }
 
 impl<'a, 'ctx> Unit<'a, 'ctx> {
@@ -152,7 +152,7 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
             root_can_deopt: true,
             unbounded: false,
             typed: String::new(),
-            root_loop: None,
+            root_loops: Vec::new(),
         }
     }
 
@@ -383,13 +383,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 }
                 if self.root {
                     self.unit.root_can_deopt = self.err_bb.is_some() || self.select_deopt;
-                    let headers: Vec<usize> = (0..self.cfg.blocks.len())
-                        .filter(|&b| self.cfg.is_header[b] && self.assumed[b].is_some())
+                    self.unit.root_loops = (0..self.cfg.blocks.len())
+                        .filter(|&b| self.cfg.is_header[b])
+                        .filter_map(|b| self.assumed[b].clone().map(|t| (b, t)))
                         .collect();
-                    self.unit.root_loop = match headers[..] {
-                        [h] => self.assumed[h].clone().map(|t| (h, t)),
-                        _ => None,
-                    };
                 }
                 self.unit.typed.push_str(&self.typed);
                 return Ok(self.ret.clone());
@@ -442,8 +439,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 .unwrap();
             self.poll = Some((cnt, sticky));
         }
-        if let Mode::Step { header, tys, .. } = self.mode.clone() {
-            return self.lower_step(header, &tys);
+        if let Mode::Step { loops, .. } = self.mode.clone() {
+            return self.lower_step(&loops);
         }
         // Entry state: arguments, then unbound locals.
         let mut locals = Vec::new();
@@ -475,8 +472,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        if self.mode.cuts_at(0) {
-            self.return_continue(&st, None)?;
+        if let Some(lp) = self.mode.cuts_at(0) {
+            self.return_continue(lp, &st, None)?;
         } else {
             self.edge(0, &st)?;
             self.b.build_unconditional_branch(self.bbs[0]).unwrap();
@@ -548,9 +545,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             match flow {
                 Flow::Next if last => {
                     let succ = self.cfg.blocks[blk].succs[0];
-                    if self.mode.cuts_at(succ) {
+                    if let Some(lp) = self.mode.cuts_at(succ) {
                         let err = self.err.take();
-                        return self.return_continue(&st, err);
+                        return self.return_continue(lp, &st, err);
                     }
                     self.leave(&[succ]);
                     self.edge(succ, &st)?;

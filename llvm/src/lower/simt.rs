@@ -1,39 +1,55 @@
-//! Stage 4b: the mapped function cut at its loop header, for the lane-parallel kernel.
+//! Stage 4b: the mapped function cut at its loop headers, for the lane-parallel kernel.
 //!
-//! A root function with exactly one loop is lowered twice more, by the same abstract
-//! interpretation as the whole function:
-//! - the *prologue* runs from the entry to the loop header (or to a return before it);
-//! - the *step* runs one trip: from the header with a given state back to the header (or
-//!   out of the loop, on to a return).
+//! A root function with loops is lowered twice more, by the same abstract interpretation
+//! as the whole function:
+//! - the *prologue* runs from the entry to the first loop header (or to a return before);
+//! - the *step* runs one trip: from a loop header (chosen by `pc`) with a given state to
+//!   the next edge into a loop header (its own back edge, an inner loop, the outer loop's
+//!   back edge) or on to a return.
 //!
-//! Both return `{tag, bits, cont, state...}`. `cont = 1` carries the header's entry state
-//! (stack slots then locals, flattened as the header's phis would be) to the next trip;
-//! `cont = 0` is a finished element whose `tag`/`bits` are exactly what the whole function
+//! Both return `{tag, bits, cont, state...}`. The state is `pc` (which loop header is
+//! next) and that header's entry state (stack slots then locals, flattened as the header's
+//! phis would be, in the fields `LoopPlan` gives it); `cont = 1` carries it to the next
+//! trip; `cont = 0` is a finished element whose `tag`/`bits` are exactly what the whole function
 //! returns (a failed check gives `TAG_DEOPT`, as there). Neither half contains a loop, so
 //! the driver (`crate::simt`) can run several elements side by side, one trip at a time.
 
 use inkwell::basic_block::BasicBlock;
 use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum, StructType};
 use inkwell::values::{BasicValueEnum, FunctionValue, IntValue};
-use inkwell::AddressSpace;
+use inkwell::{AddressSpace, IntPredicate};
+use std::rc::Rc;
 
 use super::{FnCompiler, State, Tys, Unit, TAG_DEOPT};
 use crate::error::{CompileError, Loc, Result};
 use crate::types::Ty;
 
+/// The loop headers a function is cut at: their entry types and where each header's
+/// flattened state lives in the shared state fields.
+#[derive(Debug)]
+pub struct LoopPlan {
+    pub headers: Vec<(usize, Tys)>,
+    /// Per header: the state field (index after `pc`) of each of its flattened values.
+    /// Headers share fields of the same LLVM type, in order, so a value every header
+    /// carries in the same place (a local the inner loop does not change) stays in one
+    /// field, and the state is as wide as the widest header's, not the sum.
+    pub fields: Vec<Vec<usize>>,
+}
+
+pub type Loops = Rc<LoopPlan>;
+
 /// What part of a function an instance compiles.
 #[derive(Debug, Clone)]
 pub enum Mode {
     Whole,
-    /// Entry to the loop header `header`.
+    /// Entry to the first loop header reached (or to a return before any).
     Prologue {
-        header: usize,
-        tys: Tys,
+        loops: Loops,
     },
-    /// One trip from `header`, whose entry state arrives as `width` parameters.
+    /// One trip from the loop header numbered by the `pc` parameter, to the next loop
+    /// header edge (or a return); the state arrives as `width` parameters.
     Step {
-        header: usize,
-        tys: Tys,
+        loops: Loops,
         width: usize,
     },
 }
@@ -43,18 +59,20 @@ impl Mode {
         !matches!(self, Mode::Whole)
     }
 
-    /// Whether an edge into `blk` ends this half (with `cont = 1`).
-    pub fn cuts_at(&self, blk: usize) -> bool {
+    /// Which loop an edge into `blk` enters (such an edge ends this half with `cont = 1`).
+    pub fn cuts_at(&self, blk: usize) -> Option<usize> {
         match self {
-            Mode::Whole => false,
-            Mode::Prologue { header, .. } | Mode::Step { header, .. } => *header == blk,
+            Mode::Whole => None,
+            Mode::Prologue { loops } | Mode::Step { loops, .. } => {
+                loops.headers.iter().position(|(h, _)| *h == blk)
+            }
         }
     }
 
-    fn tys(&self) -> Option<&Tys> {
+    fn loops(&self) -> Option<&Loops> {
         match self {
             Mode::Whole => None,
-            Mode::Prologue { tys, .. } | Mode::Step { tys, .. } => Some(tys),
+            Mode::Prologue { loops } | Mode::Step { loops, .. } => Some(loops),
         }
     }
 }
@@ -89,37 +107,53 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
     }
 
     /// Lowers the prologue and the step of the root (after the whole root has been
-    /// lowered: its loop's types are known). Fails when the root has no single loop or
-    /// calls other Python functions; the caller then keeps the element-at-a-time kernel.
+    /// lowered: its loops' types are known). Fails when the root has no loop or calls
+    /// other Python functions; the caller then keeps the element-at-a-time kernel.
     pub fn cut_root(&mut self, arg: Ty) -> Result<Cut<'ctx>> {
-        let Some((header, tys)) = self.root_loop.clone() else {
-            return Err(CompileError::Refused(
-                "the function has no single loop".into(),
-            ));
-        };
+        if self.root_loops.is_empty() {
+            return Err(CompileError::Refused("the function has no loop".into()));
+        }
         if self.declared.len() != 1 {
             return Err(CompileError::Refused(
                 "the function calls other Python functions".into(),
             ));
         }
         let func = self.prog.funcs[0].clone();
-        let state = self.state_types(&tys);
+        let mut state: Vec<BasicTypeEnum<'ctx>> = vec![self.ctx.i64_type().into()]; // pc
+        let mut fields = Vec::new();
+        for (_, tys) in &self.root_loops {
+            let mut used = vec![false; state.len()];
+            let mut at = Vec::new();
+            for t in self.state_types(tys) {
+                let free = (1..state.len()).find(|&j| !used[j] && state[j] == t);
+                let j = free.unwrap_or_else(|| {
+                    state.push(t);
+                    used.push(false);
+                    state.len() - 1
+                });
+                used[j] = true;
+                at.push(j);
+            }
+            fields.push(at);
+        }
+        let loops: Loops = Rc::new(LoopPlan {
+            headers: self.root_loops.clone(),
+            fields,
+        });
         let st = self.cut_struct(&state);
         let ptr = self.ctx.ptr_type(AddressSpace::default());
-        let mut halves = Vec::new();
+        let mut halves: Vec<FunctionValue<'ctx>> = Vec::new();
         for (name, mode) in [
             (
                 "prologue",
                 Mode::Prologue {
-                    header,
-                    tys: tys.clone(),
+                    loops: loops.clone(),
                 },
             ),
             (
                 "step",
                 Mode::Step {
-                    header,
-                    tys: tys.clone(),
+                    loops: loops.clone(),
                     width: state.len(),
                 },
             ),
@@ -135,15 +169,22 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
                 st.fn_type(&params, false),
                 Some(inkwell::module::Linkage::Internal),
             );
+            halves.push(llfn);
             let incomplete = std::mem::replace(&mut self.incomplete, false);
-            FnCompiler::new(self, func.clone(), llfn, vec![arg.clone()], true, mode)?.run()?;
-            if std::mem::replace(&mut self.incomplete, incomplete) {
+            let r = FnCompiler::new(self, func.clone(), llfn, vec![arg.clone()], true, mode)
+                .and_then(|c| c.run());
+            let changed = std::mem::replace(&mut self.incomplete, incomplete);
+            if r.is_err() || changed {
+                for f in halves {
+                    // SAFETY: the halves are not referenced by anything else yet.
+                    unsafe { f.delete() };
+                }
+                r?;
                 return Err(CompileError::ty(
                     "the loop's types changed when the function was cut",
                     Loc::default(),
                 ));
             }
-            halves.push(llfn);
         }
         Ok(Cut {
             prologue: halves[0],
@@ -167,57 +208,118 @@ fn flat_types<'ctx>(unit: &Unit<'_, 'ctx>, t: &Ty, out: &mut Vec<BasicTypeEnum<'
 }
 
 impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
-    /// The step's entry: the header's state from the parameters, then the blocks reached
-    /// from the header.
-    pub(super) fn lower_step(&mut self, header: usize, tys: &Tys) -> Result<()> {
-        let mut k = 0u32;
+    /// The step's entry: `pc` picks the loop header; its state comes from its group of
+    /// parameters. Then the blocks reached from the headers.
+    pub(super) fn lower_step(&mut self, loops: &Loops) -> Result<()> {
         let llfn = self.llfn;
-        let mut param = |_: BasicTypeEnum<'ctx>| {
-            let p = llfn.get_nth_param(k).expect("a state parameter");
-            k += 1;
-            p
-        };
-        let stack: Vec<_> = tys
-            .0
-            .iter()
-            .map(|t| self.slot_value(t, &mut param))
-            .collect();
-        let locals: Vec<_> = tys
-            .1
-            .iter()
-            .map(|t| self.slot_value(t, &mut param))
-            .collect();
-        let st = State { stack, locals };
-        self.edge(header, &st)?;
-        self.b.build_unconditional_branch(self.bbs[header]).unwrap();
+        let entry = self.b.get_insert_block().unwrap();
+        let pc = llfn.get_nth_param(0).expect("pc").into_int_value();
+        let mut starts = Vec::new();
+        for (i, (header, tys)) in loops.headers.iter().enumerate() {
+            let at = self.ctx().append_basic_block(llfn, &format!("at_loop{i}"));
+            self.b.position_at_end(at);
+            let mut next = loops.fields[i].iter();
+            let mut param = |_: BasicTypeEnum<'ctx>| {
+                let j = *next.next().expect("a state field per value");
+                llfn.get_nth_param(j as u32).expect("a state parameter")
+            };
+            let stack: Vec<_> = tys
+                .0
+                .iter()
+                .map(|t| self.slot_value(t, &mut param))
+                .collect();
+            let locals: Vec<_> = tys
+                .1
+                .iter()
+                .map(|t| self.slot_value(t, &mut param))
+                .collect();
+            self.edge(*header, &State { stack, locals })?;
+            self.b
+                .build_unconditional_branch(self.bbs[*header])
+                .unwrap();
+            starts.push(at);
+        }
+        self.b.position_at_end(entry);
+        let last = starts.len() - 1;
+        for (i, at) in starts.iter().enumerate() {
+            if i == last {
+                self.b.build_unconditional_branch(*at).unwrap();
+            } else {
+                let here = self.icmp(IntPredicate::EQ, pc, self.i64c(i as i64));
+                let other = self.ctx().append_basic_block(llfn, "pc_next");
+                self.b.build_conditional_branch(here, *at, other).unwrap();
+                self.b.position_at_end(other);
+            }
+        }
         self.lower_blocks()
     }
 
     /// The block a branch to `succ` goes to: `succ` itself (recording the edge), or, when
     /// `succ` is where this half ends, a new block returning `cont = 1` with `st`.
     pub(super) fn target(&mut self, succ: usize, st: &State<'ctx>) -> Result<BasicBlock<'ctx>> {
-        if !self.mode.cuts_at(succ) {
+        let Some(lp) = self.mode.cuts_at(succ) else {
             self.edge(succ, st)?;
             return Ok(self.bbs[succ]);
-        }
+        };
         let here = self.b.get_insert_block().unwrap();
         let bb = self.ctx().append_basic_block(self.llfn, "next_trip");
         self.b.position_at_end(bb);
         let err = self.err;
-        self.return_continue(st, err)?;
+        self.return_continue(lp, st, err)?;
         self.b.position_at_end(here);
         Ok(bb)
     }
 
-    /// Returns `cont = 1` with the header state `st` (or, if `err` is set, a finished
-    /// element with `TAG_DEOPT`: selects, no branch).
+    /// Returns `cont = 1` entering loop `lp` with the header state `st` (or, if `err` is
+    /// set, a finished element with `TAG_DEOPT`: selects, no branch).
     pub(super) fn return_continue(
         &mut self,
+        lp: usize,
         st: &State<'ctx>,
         err: Option<IntValue<'ctx>>,
     ) -> Result<()> {
-        let tys = self.mode.tys().expect("a cut function").clone();
-        let mut vals: Vec<BasicValueEnum<'ctx>> = Vec::new();
+        let loops = self.mode.loops().expect("a cut function").clone();
+        let state = &self.ret_ty.get_field_types()[3..];
+        let mut vals: Vec<BasicValueEnum<'ctx>> = state.iter().map(|t| t.const_zero()).collect();
+        vals[0] = self.i64c(lp as i64).into();
+        let mut group = Vec::new();
+        self.group_values(&loops.headers[lp].1, st, &mut group)?;
+        for (v, j) in group.into_iter().zip(&loops.fields[lp]) {
+            vals[*j] = v;
+        }
+        let ctx = self.ctx();
+        let (i8t, i1t) = (ctx.i8_type(), ctx.bool_type());
+        let (tag, cont) = match err {
+            None => (i8t.const_zero(), i1t.const_int(1, false)),
+            Some(e) => {
+                let deopt = i8t.const_int(TAG_DEOPT, false);
+                let tag = self
+                    .b
+                    .build_select(e, deopt, i8t.const_zero(), "tag")
+                    .unwrap();
+                (tag.into_int_value(), self.b.build_not(e, "cont").unwrap())
+            }
+        };
+        let mut agg = self.ret_ty.const_zero();
+        let fields: [BasicValueEnum<'ctx>; 3] = [tag.into(), self.i64c(0).into(), cont.into()];
+        for (i, v) in fields.into_iter().chain(vals).enumerate() {
+            agg = self
+                .b
+                .build_insert_value(agg, v, i as u32, "")
+                .unwrap()
+                .into_struct_value();
+        }
+        self.b.build_return(Some(&agg)).unwrap();
+        Ok(())
+    }
+
+    /// The flattened values of `st` in the slots of header types `tys`.
+    fn group_values(
+        &self,
+        tys: &Tys,
+        st: &State<'ctx>,
+        vals: &mut Vec<BasicValueEnum<'ctx>>,
+    ) -> Result<()> {
         for (slot, v) in tys
             .0
             .iter()
@@ -245,29 +347,6 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 }
             }
         }
-        let ctx = self.ctx();
-        let (i8t, i1t) = (ctx.i8_type(), ctx.bool_type());
-        let (tag, cont) = match err {
-            None => (i8t.const_zero(), i1t.const_int(1, false)),
-            Some(e) => {
-                let deopt = i8t.const_int(TAG_DEOPT, false);
-                let tag = self
-                    .b
-                    .build_select(e, deopt, i8t.const_zero(), "tag")
-                    .unwrap();
-                (tag.into_int_value(), self.b.build_not(e, "cont").unwrap())
-            }
-        };
-        let mut agg = self.ret_ty.const_zero();
-        let fields: [BasicValueEnum<'ctx>; 3] = [tag.into(), self.i64c(0).into(), cont.into()];
-        for (i, v) in fields.into_iter().chain(vals).enumerate() {
-            agg = self
-                .b
-                .build_insert_value(agg, v, i as u32, "")
-                .unwrap()
-                .into_struct_value();
-        }
-        self.b.build_return(Some(&agg)).unwrap();
         Ok(())
     }
 }
