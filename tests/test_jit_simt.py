@@ -70,6 +70,26 @@ def grow(n):
     return x
 
 
+def powmod_walk(n):
+    # A runtime helper (pow with a modulus) in the loop, with a modulus of 0 for some
+    # elements (ValueError in CPython): lanes that have finished, or that a branch skips,
+    # still call it with whatever they hold, so it must accept anything.
+    t = 0
+    for k in range(1, 6):
+        if n % 3 == 0:
+            return t
+        t += pow(n, k, n % 5 - 2)
+    return t
+
+
+def round_walk(x):
+    # round(x, 2): a runtime helper (CPython's correctly rounded decimal string) per lane.
+    s = 0.0
+    for k in range(4):
+        s += round(x * k + 0.005, 2)
+    return s
+
+
 def mixed_return(x):
     i = 0
     while x > 1.0:
@@ -89,8 +109,8 @@ def trial_division(n):
     return n > 1
 
 
-INT_FUNCS = [collatz, div_in_loop, grow]
-FLOAT_FUNCS = [logistic, escape, sqrt_walk, mixed_return]
+INT_FUNCS = [collatz, div_in_loop, grow, powmod_walk]
+FLOAT_FUNCS = [logistic, escape, sqrt_walk, mixed_return, round_walk]
 INT64_EDGES = [
     0,
     1,

@@ -3,8 +3,13 @@
 //! floats (CPython rounds through a correctly rounded decimal string). They are registered
 //! in the JIT as absolute symbols.
 
-/// `pow(a, e, m)` for `e >= 0`, `m != 0`, with Python's floor-mod sign rule.
+/// `pow(a, e, m)` for `e >= 0`, `m != 0`, with Python's floor-mod sign rule. Total: any
+/// arguments return (a lane-parallel kernel calls helpers for lanes whose result it then
+/// discards, and a panic here would abort the process): `m == 0` gives 0.
 pub extern "C" fn gilmap_powmod(a: i64, e: i64, m: i64) -> i64 {
+    if m == 0 {
+        return 0;
+    }
     let m = m as i128;
     let fm = |x: i128| {
         let r = x % m;
@@ -105,8 +110,12 @@ pub extern "C" fn gilmap_hypot(x: f64, y: f64) -> f64 {
 }
 
 /// `round(x, n)` for finite `x` and `0 <= n <= 323`: the decimal string correctly
-/// rounded (ties to even) to `n` places, read back correctly rounded.
+/// rounded (ties to even) to `n` places, read back correctly rounded. Other `n` give NaN
+/// (never a huge string: see `gilmap_powmod` on why helpers are total).
 pub extern "C" fn gilmap_round_nd(x: f64, n: i64) -> f64 {
+    if !(0..=323).contains(&n) {
+        return f64::NAN;
+    }
     let s = format!("{:.*}", n as usize, x);
     s.parse::<f64>().unwrap_or(f64::NAN)
 }
@@ -145,5 +154,19 @@ mod tests {
         assert_eq!(gilmap_round_nd(0.125, 2), 0.12);
         assert_eq!(gilmap_round_nd(2.675, 2), 2.67);
         assert_eq!(gilmap_round_nd(-0.001, 2).to_bits(), (-0.0f64).to_bits());
+    }
+
+    /// Lane-parallel kernels call helpers for lanes whose result they discard, with
+    /// any arguments: no input may panic (an abort) or run away.
+    #[test]
+    fn helpers_are_total() {
+        assert_eq!(gilmap_powmod(5, 3, 0), 0);
+        assert_eq!(gilmap_powmod(i64::MIN, -1, i64::MIN), 0);
+        assert_eq!(gilmap_powmod(7, i64::MIN, -1), 0);
+        assert!(gilmap_round_nd(1.5, -1).is_nan());
+        assert!(gilmap_round_nd(1.5, i64::MAX).is_nan());
+        assert!(gilmap_round_nd(f64::NAN, 3).is_nan());
+        let _ = gilmap_hypot(f64::INFINITY, f64::NAN);
+        let _ = gilmap_hypot(f64::MAX, 5e-324);
     }
 }

@@ -142,6 +142,19 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.store(slot, v);
     }
 
+    /// `freeze v` (inkwell has no builder method for it).
+    fn freeze(&self, v: BasicValueEnum<'ctx>) -> BasicValueEnum<'ctx> {
+        // SAFETY: a freeze of a value of this function, at the builder's position.
+        unsafe {
+            let raw = llvm_sys::core::LLVMBuildFreeze(
+                self.b.as_mut_ptr(),
+                v.as_value_ref(),
+                c"".as_ptr(),
+            );
+            BasicValueEnum::new(raw)
+        }
+    }
+
     fn field(&self, r: StructValue<'ctx>, i: u32) -> BasicValueEnum<'ctx> {
         self.b.build_extract_value(r, i, "").unwrap()
     }
@@ -268,26 +281,19 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         let r = self.call(self.wide, &args);
         // The state takes the step's output in every lane: a finished lane's state is
         // never read again (its result is in tag/bits, kept below; a refill overwrites the
-        // state), so selecting it would only cost a masked move per field a trip. Its
-        // `cont` is frozen, so whatever that lane computes cannot poison the lane count.
+        // state), so selecting it would only cost a masked move per field a trip. It is
+        // frozen (a finished lane's state is undef, and undef must not reach the next
+        // trip's divisors or calls), as is `cont`, so that lane cannot poison the count.
         for (i, p) in slots.state.iter().enumerate() {
-            self.store(*p, self.field(r, 3 + i as u32));
+            let v = self.freeze(self.field(r, 3 + i as u32));
+            self.store(*p, v);
         }
         for (i, p, t) in [(0, slots.tag, i8b), (1, slots.bits, i64b)] {
             let old = self.load(vec_of(t), p);
             let v = self.b.build_select(c, self.field(r, i), old, "").unwrap();
             self.store(p, v);
         }
-        let rc = self.field(r, 2).into_vector_value();
-        // SAFETY: a freeze of a value of this function, at the builder's position.
-        let rc = unsafe {
-            let raw = llvm_sys::core::LLVMBuildFreeze(
-                self.b.as_mut_ptr(),
-                rc.as_value_ref(),
-                c"".as_ptr(),
-            );
-            inkwell::values::VectorValue::new(raw)
-        };
+        let rc = self.freeze(self.field(r, 2)).into_vector_value();
         let c2 = self.b.build_and(c, rc, "").unwrap();
         self.store(slots.cont, c2);
         let running = self.count(c2);

@@ -368,6 +368,9 @@ impl Widen {
                     _ => {
                         let (x, mut y) = (self.vec(a), self.vec(b));
                         if matches!(op, LLVMSDiv | LLVMSRem | LLVMUDiv | LLVMURem) {
+                            // Frozen first: a poison divisor (from a lane off the scalar
+                            // path) would make the safety select itself poison.
+                            y = LLVMBuildFreeze(self.b, y, NAME);
                             y = self.safe_divisor(x, y);
                         }
                         Val::Vary(LLVMBuildBinOp(self.b, op, x, y, NAME))
@@ -569,11 +572,15 @@ impl Widen {
         let mut out = LLVMGetPoison(self.vty(ty));
         for lane in 0..self.w {
             let li = LLVMConstInt(i32t, lane as u64, 0);
+            // Frozen: a lane off the scalar path may hold poison, and a callee must get
+            // a real (if meaningless) value; the helpers it may reach are total.
             let mut xs: Vec<LLVMValueRef> = args
                 .iter()
                 .map(|a| match a {
                     Val::Uni(x) => *x,
-                    Val::Vary(v) => LLVMBuildExtractElement(self.b, *v, li, NAME),
+                    Val::Vary(v) => {
+                        LLVMBuildFreeze(self.b, LLVMBuildExtractElement(self.b, *v, li, NAME), NAME)
+                    }
                 })
                 .collect();
             let c = LLVMBuildCall2(self.b, fty, callee, xs.as_mut_ptr(), n, NAME);

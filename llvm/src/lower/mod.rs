@@ -1084,7 +1084,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     fn ret_value(&self, tag: IntValue<'ctx>, bits: IntValue<'ctx>) -> BasicValueEnum<'ctx> {
-        // A cut function's struct has more fields: `cont` = 0 (no state follows).
+        // A cut function's struct has more fields: `cont` = 0, and no state (undef: the
+        // lane-parallel kernel freezes what a finished lane steps on next, unread).
         let mut agg = self.ret_ty.get_undef();
         if self.mode.is_cut() {
             let f = self.ctx().bool_type().const_zero();
