@@ -137,35 +137,29 @@ pub fn cache_key(text: &str, lane: Lane, simt: Simt) -> Result<String> {
 
 const MAX_ROUNDS: usize = 6;
 
-/// Which functions get the lane-parallel kernel (`crate::simt`).
+/// Whether functions with loops get the lane-parallel kernel (`crate::simt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Simt {
-    /// None (`GILMAP_SIMT=0`).
+    /// One element at a time (`GILMAP_SIMT=0`).
     Off,
-    /// Functions with one loop (the default). With nested loops every trip runs every
-    /// loop's body under masks, which measured slower than one element at a time
-    /// (heavy_collatz: 117 ms against 102 ms).
-    OneLoop,
-    /// Functions with any number of loops (`GILMAP_SIMT=all`).
-    All,
+    /// Lane-parallel where the loops can be widened (the default).
+    On,
 }
 
 impl Simt {
-    /// The policy `GILMAP_SIMT` asks for (read when a kernel is compiled; part of the
-    /// kernel's identity).
+    /// What `GILMAP_SIMT` asks for (read when a kernel is compiled; part of the kernel's
+    /// identity).
     pub fn from_env() -> Simt {
         match std::env::var("GILMAP_SIMT").as_deref() {
             Ok("0") => Simt::Off,
-            Ok("all") => Simt::All,
-            _ => Simt::OneLoop,
+            _ => Simt::On,
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Simt::Off => "simt-off",
-            Simt::OneLoop => "simt-one-loop",
-            Simt::All => "simt-all",
+            Simt::On => "simt",
         }
     }
 }
@@ -175,7 +169,7 @@ impl Simt {
 pub fn lower_only(text: &str, lane: Lane) -> Result<(String, String)> {
     let ctx = Context::create();
     let prog = parse::parse(text)?;
-    let low = lower_rounds(&ctx, &prog, lane, "k", Simt::OneLoop)?;
+    let low = lower_rounds(&ctx, &prog, lane, "k", Simt::On)?;
     Ok((low.typed, low.ir))
 }
 
@@ -224,11 +218,6 @@ fn lower_rounds<'ctx>(
             Err("turned off (GILMAP_SIMT=0)".to_string())
         } else if static_tag.is_some() {
             Err("the function has no loop".to_string())
-        } else if simt == Simt::OneLoop && unit.root_loops.len() > 1 {
-            Err(format!(
-                "the function has {} loops (lane-parallel with GILMAP_SIMT=all)",
-                unit.root_loops.len()
-            ))
         } else {
             unit.cut_root(lane.ty())
                 .map_err(|e| e.to_string())

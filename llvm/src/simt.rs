@@ -1,11 +1,13 @@
-//! Stage 5c: the lane-parallel kernel of a function with one loop.
+//! Stage 5c: the lane-parallel kernel of a function with loops.
 //!
 //! The element-at-a-time kernel runs each element's loop to its end before the next
 //! element starts: a loop whose trips are one dependent chain (`x = r*x*(1-x)`, Collatz)
 //! leaves most of the core idle. This kernel keeps `LANES` elements in flight. Each lane
 //! holds one element's loop state (the cut function's header state, lower/simt.rs); one
-//! pass of the *step loop* runs one trip of every lane, written as `LANES` copies of the
-//! inlined step with selects, which LLVM's SLP vectorizer turns into vector code.
+//! pass of the *step loop* runs one trip of every lane through the widened step
+//! (widen.rs: the step over `<LANES x T>` vectors), keeping the state in vector registers.
+//! With several loops, each pass runs the step of the loop header most lanes are at, for
+//! those lanes only (`trip_busiest`).
 //!
 //! When a lane's element finishes (`cont = 0`) its result stays in the lane until the
 //! *refill* block stores it and starts the next input element in that lane (prologue).
@@ -22,7 +24,7 @@ use inkwell::builder::Builder;
 use inkwell::types::BasicTypeEnum;
 use inkwell::values::{
     AsValueRef, BasicMetadataValueEnum, BasicValue, BasicValueEnum, FunctionValue, IntValue,
-    PointerValue, StructValue,
+    PointerValue, StructValue, VectorValue,
 };
 use inkwell::IntPredicate;
 
@@ -55,8 +57,8 @@ struct Driver<'a, 'ctx> {
     p: KernelParams<'ctx>,
     lane: Lane,
     cut: &'a Cut<'ctx>,
-    /// The step over vectors.
-    wide: FunctionValue<'ctx>,
+    /// The steps over vectors, one per loop header.
+    wides: Vec<FunctionValue<'ctx>>,
 }
 
 /// Emits `{prefix}_simt` (the kernel signature) around `cut`'s prologue and widened step,
@@ -67,25 +69,31 @@ pub fn emit<'ctx>(
     lane: Lane,
     prefix: &str,
 ) -> Result<(), String> {
-    // SAFETY: the step is a complete function of this module.
-    let wide = unsafe {
-        let raw = crate::widen::widen(
-            unit.module.as_mut_ptr(),
-            cut.step.as_value_ref(),
-            LANES as u32,
-            &format!("{prefix}_step_wide"),
-        );
+    let mut wides = Vec::new();
+    for (i, step) in cut.steps.iter().enumerate() {
+        // SAFETY: the steps are complete functions of this module; on failure every
+        // function made for the lane-parallel kernel is deleted again.
+        let raw = unsafe {
+            crate::widen::widen(
+                unit.module.as_mut_ptr(),
+                step.as_value_ref(),
+                LANES as u32,
+                &format!("{prefix}_step{i}_wide"),
+            )
+        };
         match raw {
-            Ok(f) => FunctionValue::new(f).expect("a function"),
+            Ok(f) => wides.push(unsafe { FunctionValue::new(f) }.expect("a function")),
             Err(e) => {
-                cut.prologue.delete();
-                cut.step.delete();
+                for f in wides.into_iter().chain(cut.steps.iter().copied()) {
+                    unsafe { f.delete() };
+                }
+                unsafe { cut.prologue.delete() };
                 return Err(format!("the loop's trip cannot be widened: {e}"));
             }
         }
-    };
+    }
     let always = inkwell::attributes::Attribute::get_named_enum_kind_id("alwaysinline");
-    for f in [cut.prologue, wide] {
+    for f in wides.iter().chain([&cut.prologue]) {
         f.add_attribute(
             inkwell::attributes::AttributeLoc::Function,
             unit.ctx.create_enum_attribute(always, 0),
@@ -99,7 +107,7 @@ pub fn emit<'ctx>(
         p,
         lane,
         cut,
-        wide,
+        wides,
     };
     d.emit();
     Ok(())
@@ -274,33 +282,11 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         // One trip of every lane.
         self.b.position_at_end(step);
         let c = self.load(vec_of(i1b), slots.cont).into_vector_value();
-        let mut args: Vec<BasicMetadataValueEnum<'ctx>> = slots
-            .state
-            .iter()
-            .zip(&self.cut.state)
-            .map(|(p, t)| self.load(vec_of(*t), *p).into())
-            .collect();
-        args.push(self.p.caps.into());
-        args.push(self.p.abort.into());
-        let r = self.call(self.wide, &args);
-        // The state takes the step's output in every lane: a finished lane's state is
-        // never read again (its result is in tag/bits, kept below; a refill overwrites the
-        // state), so selecting it would only cost a masked move per field a trip. It is
-        // frozen (a finished lane's state is undef, and undef must not reach the next
-        // trip's divisors or calls), as is `cont`, so that lane cannot poison the count.
-        for (i, p) in slots.state.iter().enumerate() {
-            let v = self.freeze(self.field(r, 3 + i as u32));
-            self.store(*p, v);
-        }
-        for (i, p, t) in [(0, slots.tag, i8b), (1, slots.bits, i64b)] {
-            let old = self.load(vec_of(t), p);
-            let v = self.b.build_select(c, self.field(r, i), old, "").unwrap();
-            self.store(p, v);
-        }
-        let rc = self.freeze(self.field(r, 2)).into_vector_value();
-        let c2 = self.b.build_and(c, rc, "").unwrap();
-        self.store(slots.cont, c2);
-        let running = self.count(c2);
+        let running = if self.wides.len() == 1 {
+            self.trip_all(&slots, c)
+        } else {
+            self.trip_busiest(&slots, c)
+        };
         let pc = self.load_int(i32t, poll);
         let pc = self
             .b
@@ -397,6 +383,124 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.b.build_unconditional_branch(rest).unwrap();
         self.b.position_at_end(exit);
         self.b.build_return(None).unwrap();
+    }
+
+    /// The step's arguments: every state vector, the captures, the abort byte.
+    fn step_args(&self, slots: &Slots<'ctx>) -> Vec<BasicMetadataValueEnum<'ctx>> {
+        let mut args: Vec<BasicMetadataValueEnum<'ctx>> = slots
+            .state
+            .iter()
+            .zip(&self.cut.state)
+            .map(|(p, t)| self.load(vec_of(*t), *p).into())
+            .collect();
+        args.push(self.p.caps.into());
+        args.push(self.p.abort.into());
+        args
+    }
+
+    /// One loop: a trip of every lane. Returns how many lanes still run.
+    fn trip_all(&self, slots: &Slots<'ctx>, c: VectorValue<'ctx>) -> IntValue<'ctx> {
+        let ctx = self.unit.ctx;
+        let (i8b, i64b): (BasicTypeEnum<'ctx>, BasicTypeEnum<'ctx>) =
+            (ctx.i8_type().into(), ctx.i64_type().into());
+        let r = self.call(self.wides[0], &self.step_args(slots));
+        // The state takes the step's output in every lane: a finished lane's state is
+        // never read again (its result is in tag/bits, kept below; a refill overwrites the
+        // state), so selecting it would only cost a masked move per field a trip. It is
+        // frozen (a finished lane's state is undef, and undef must not reach the next
+        // trip's divisors or calls), as is `cont`, so that lane cannot poison the count.
+        for (i, p) in slots.state.iter().enumerate() {
+            let v = self.freeze(self.field(r, 3 + i as u32));
+            self.store(*p, v);
+        }
+        for (i, p, t) in [(0, slots.tag, i8b), (1, slots.bits, i64b)] {
+            let old = self.load(vec_of(t), p);
+            let v = self.b.build_select(c, self.field(r, i), old, "").unwrap();
+            self.store(p, v);
+        }
+        let rc = self.freeze(self.field(r, 2)).into_vector_value();
+        let c2 = self.b.build_and(c, rc, "").unwrap();
+        self.store(slots.cont, c2);
+        self.count(c2)
+    }
+
+    /// Several loops: the lanes at the loop header most lanes are at take a trip (its
+    /// own step, under their mask); the others wait. Nested loops thus run their inner
+    /// loop's step alone while most lanes are in it, instead of every loop's body under
+    /// masks on every trip. Returns how many lanes still run.
+    fn trip_busiest(&self, slots: &Slots<'ctx>, c: VectorValue<'ctx>) -> IntValue<'ctx> {
+        let ctx = self.unit.ctx;
+        let (i8b, i64b): (BasicTypeEnum<'ctx>, BasicTypeEnum<'ctx>) =
+            (ctx.i8_type().into(), ctx.i64_type().into());
+        let pcs = self.load(vec_of(i64b), slots.state[0]).into_vector_value();
+        let masks: Vec<VectorValue<'ctx>> = (0..self.wides.len())
+            .map(|h| {
+                let hv = splat(
+                    &self.b,
+                    ctx.i64_type().const_int(h as u64, false).into(),
+                    pcs,
+                );
+                let at = self
+                    .b
+                    .build_int_compare(IntPredicate::EQ, pcs, hv, "")
+                    .unwrap();
+                self.b.build_and(c, at, "").unwrap()
+            })
+            .collect();
+        let mut best = ctx.i32_type().const_zero();
+        let mut most = self.count(masks[0]);
+        for (h, m) in masks.iter().enumerate().skip(1) {
+            let n = self.count(*m);
+            let more = self
+                .b
+                .build_int_compare(IntPredicate::UGT, n, most, "")
+                .unwrap();
+            let hv = ctx.i32_type().const_int(h as u64, false);
+            best = self
+                .b
+                .build_select(more, hv, best, "")
+                .unwrap()
+                .into_int_value();
+            most = self
+                .b
+                .build_select(more, n, most, "")
+                .unwrap()
+                .into_int_value();
+        }
+        let join = self.bb("tripped");
+        let blocks: Vec<BasicBlock<'ctx>> = (0..self.wides.len())
+            .map(|h| self.bb(&format!("trip{h}")))
+            .collect();
+        let cases: Vec<(IntValue<'ctx>, BasicBlock<'ctx>)> = blocks
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(h, bb)| (ctx.i32_type().const_int(h as u64, false), *bb))
+            .collect();
+        self.b.build_switch(best, blocks[0], &cases).unwrap();
+        for (h, bb) in blocks.iter().enumerate() {
+            self.b.position_at_end(*bb);
+            let m = masks[h];
+            let r = self.call(self.wides[h], &self.step_args(slots));
+            for (i, (p, t)) in slots.state.iter().zip(&self.cut.state).enumerate() {
+                let old = self.load(vec_of(*t), *p);
+                let v = self.freeze(self.field(r, 3 + i as u32));
+                let v = self.b.build_select(m, v, old, "").unwrap();
+                self.store(*p, v);
+            }
+            for (i, p, t) in [(0, slots.tag, i8b), (1, slots.bits, i64b)] {
+                let old = self.load(vec_of(t), p);
+                let v = self.b.build_select(m, self.field(r, i), old, "").unwrap();
+                self.store(p, v);
+            }
+            let rc = self.freeze(self.field(r, 2)).into_vector_value();
+            let c2 = self.b.build_select(m, rc, c, "").unwrap();
+            self.store(slots.cont, c2);
+            self.b.build_unconditional_branch(join).unwrap();
+        }
+        self.b.position_at_end(join);
+        let c2 = self.load(vec_of(ctx.bool_type().into()), slots.cont);
+        self.count(c2.into_vector_value())
     }
 
     /// Whether the caller asked to stop (an atomic load of the abort byte).

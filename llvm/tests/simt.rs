@@ -48,8 +48,8 @@ fn scrambled(inputs: &[u64], len: usize) -> Vec<u64> {
     out
 }
 
-/// Fixtures whose loops must run lane-parallel under `Simt::All` (single and nested
-/// loops; no per-lane integer division, no call to another Python function).
+/// Fixtures whose loops must run lane-parallel (single and nested loops; no per-lane
+/// integer division, no call to another Python function).
 const MUST_SIMT: &[&str] = &[
     "collatz",
     "sum_range",
@@ -64,7 +64,7 @@ const MUST_SIMT: &[&str] = &[
 fn simt_kernels_agree_with_scalar_kernels() {
     let mut simt = Vec::new();
     for fx in common::all() {
-        let Ok(wide) = compile_with(&fx.text, fx.lane, Simt::All) else {
+        let Ok(wide) = compile_with(&fx.text, fx.lane, Simt::On) else {
             continue;
         };
         if wide.simt.is_err() {
@@ -116,18 +116,15 @@ fn renamed(name: &str) -> common::Fixture {
 #[test]
 fn refusals_name_the_reason() {
     let gcd = renamed("gcd");
-    let k = compile_with(&gcd.text, gcd.lane, Simt::All).unwrap();
+    let k = compile_with(&gcd.text, gcd.lane, Simt::On).unwrap();
     let why = k.simt.expect_err("gcd divides by a per-lane value");
     assert!(why.contains("division"), "{why}");
     let add1 = renamed("add1");
-    let k = compile_with(&add1.text, add1.lane, Simt::OneLoop).unwrap();
+    let k = compile_with(&add1.text, add1.lane, Simt::On).unwrap();
     assert!(k.simt.unwrap_err().contains("loop"));
     let k = compile_with(&add1.text, add1.lane, Simt::Off).unwrap();
     assert!(k.simt.unwrap_err().contains("GILMAP_SIMT=0"));
-    // Nested loops: only when asked for.
     let nested = renamed("nested");
-    let k = compile_with(&nested.text, nested.lane, Simt::OneLoop).unwrap();
-    assert!(k.simt.unwrap_err().contains("GILMAP_SIMT=all"));
-    let k = compile_with(&nested.text, nested.lane, Simt::All).unwrap();
+    let k = compile_with(&nested.text, nested.lane, Simt::On).unwrap();
     assert_eq!(k.simt, Ok(8));
 }

@@ -439,8 +439,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 .unwrap();
             self.poll = Some((cnt, sticky));
         }
-        if let Mode::Step { loops, .. } = self.mode.clone() {
-            return self.lower_step(&loops);
+        if let Mode::Step { loops, entry, .. } = self.mode.clone() {
+            return self.lower_step(&loops, entry);
         }
         // Entry state: arguments, then unbound locals.
         let mut locals = Vec::new();

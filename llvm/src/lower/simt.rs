@@ -3,8 +3,8 @@
 //! A root function with loops is lowered twice more, by the same abstract interpretation
 //! as the whole function:
 //! - the *prologue* runs from the entry to the first loop header (or to a return before);
-//! - the *step* runs one trip: from a loop header (chosen by `pc`) with a given state to
-//!   the next edge into a loop header (its own back edge, an inner loop, the outer loop's
+//! - a *step* per loop header runs one trip: from that header with a given state to the
+//!   next edge into a loop header (its own back edge, an inner loop, the outer loop's
 //!   back edge) or on to a return.
 //!
 //! Both return `{tag, bits, cont, state...}`. The state is `pc` (which loop header is
@@ -17,7 +17,7 @@
 use inkwell::basic_block::BasicBlock;
 use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum, StructType};
 use inkwell::values::{BasicValueEnum, FunctionValue, IntValue};
-use inkwell::{AddressSpace, IntPredicate};
+use inkwell::AddressSpace;
 use std::rc::Rc;
 
 use super::{FnCompiler, State, Tys, Unit, TAG_DEOPT};
@@ -46,11 +46,12 @@ pub enum Mode {
     Prologue {
         loops: Loops,
     },
-    /// One trip from the loop header numbered by the `pc` parameter, to the next loop
-    /// header edge (or a return); the state arrives as `width` parameters.
+    /// One trip from loop header `entry` to the next loop header edge (or a return); the
+    /// state arrives as `width` parameters (`pc`, which is `entry`, first).
     Step {
         loops: Loops,
         width: usize,
+        entry: usize,
     },
 }
 
@@ -80,8 +81,9 @@ impl Mode {
 /// The root cut in two, ready for the lane-parallel driver.
 pub struct Cut<'ctx> {
     pub prologue: FunctionValue<'ctx>,
-    pub step: FunctionValue<'ctx>,
-    /// The flattened loop state (the step's value parameters).
+    /// One step per loop header (entered with `pc` equal to its index).
+    pub steps: Vec<FunctionValue<'ctx>>,
+    /// The flattened loop state (the steps' value parameters).
     pub state: Vec<BasicTypeEnum<'ctx>>,
 }
 
@@ -106,7 +108,7 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
         self.ctx.struct_type(&fields, false)
     }
 
-    /// Lowers the prologue and the step of the root (after the whole root has been
+    /// Lowers the prologue and the steps of the root (after the whole root has been
     /// lowered: its loops' types are known). Fails when the root has no loop or calls
     /// other Python functions; the caller then keeps the element-at-a-time kernel.
     pub fn cut_root(&mut self, arg: Ty) -> Result<Cut<'ctx>> {
@@ -143,21 +145,21 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
         let st = self.cut_struct(&state);
         let ptr = self.ctx.ptr_type(AddressSpace::default());
         let mut halves: Vec<FunctionValue<'ctx>> = Vec::new();
-        for (name, mode) in [
-            (
-                "prologue",
-                Mode::Prologue {
-                    loops: loops.clone(),
-                },
-            ),
-            (
-                "step",
-                Mode::Step {
-                    loops: loops.clone(),
-                    width: state.len(),
-                },
-            ),
-        ] {
+        let mut modes = vec![(
+            "prologue".to_string(),
+            Mode::Prologue {
+                loops: loops.clone(),
+            },
+        )];
+        for entry in 0..loops.headers.len() {
+            let mode = Mode::Step {
+                loops: loops.clone(),
+                width: state.len(),
+                entry,
+            };
+            modes.push((format!("step{entry}"), mode));
+        }
+        for (name, mode) in modes {
             let mut params: Vec<BasicMetadataTypeEnum<'ctx>> = match mode {
                 Mode::Step { .. } => state.iter().map(|t| (*t).into()).collect(),
                 _ => vec![self.llvm_type(&arg).expect("a number lane").into()],
@@ -188,7 +190,7 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
         }
         Ok(Cut {
             prologue: halves[0],
-            step: halves[1],
+            steps: halves[1..].to_vec(),
             state,
         })
     }
@@ -208,49 +210,30 @@ fn flat_types<'ctx>(unit: &Unit<'_, 'ctx>, t: &Ty, out: &mut Vec<BasicTypeEnum<'
 }
 
 impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
-    /// The step's entry: `pc` picks the loop header; its state comes from its group of
-    /// parameters. Then the blocks reached from the headers.
-    pub(super) fn lower_step(&mut self, loops: &Loops) -> Result<()> {
+    /// The step's entry: loop header `entry`'s state from its fields of the parameters,
+    /// then the blocks reached from that header.
+    pub(super) fn lower_step(&mut self, loops: &Loops, entry: usize) -> Result<()> {
         let llfn = self.llfn;
-        let entry = self.b.get_insert_block().unwrap();
-        let pc = llfn.get_nth_param(0).expect("pc").into_int_value();
-        let mut starts = Vec::new();
-        for (i, (header, tys)) in loops.headers.iter().enumerate() {
-            let at = self.ctx().append_basic_block(llfn, &format!("at_loop{i}"));
-            self.b.position_at_end(at);
-            let mut next = loops.fields[i].iter();
-            let mut param = |_: BasicTypeEnum<'ctx>| {
-                let j = *next.next().expect("a state field per value");
-                llfn.get_nth_param(j as u32).expect("a state parameter")
-            };
-            let stack: Vec<_> = tys
-                .0
-                .iter()
-                .map(|t| self.slot_value(t, &mut param))
-                .collect();
-            let locals: Vec<_> = tys
-                .1
-                .iter()
-                .map(|t| self.slot_value(t, &mut param))
-                .collect();
-            self.edge(*header, &State { stack, locals })?;
-            self.b
-                .build_unconditional_branch(self.bbs[*header])
-                .unwrap();
-            starts.push(at);
-        }
-        self.b.position_at_end(entry);
-        let last = starts.len() - 1;
-        for (i, at) in starts.iter().enumerate() {
-            if i == last {
-                self.b.build_unconditional_branch(*at).unwrap();
-            } else {
-                let here = self.icmp(IntPredicate::EQ, pc, self.i64c(i as i64));
-                let other = self.ctx().append_basic_block(llfn, "pc_next");
-                self.b.build_conditional_branch(here, *at, other).unwrap();
-                self.b.position_at_end(other);
-            }
-        }
+        let (header, tys) = &loops.headers[entry];
+        let mut next = loops.fields[entry].iter();
+        let mut param = |_: BasicTypeEnum<'ctx>| {
+            let j = *next.next().expect("a state field per value");
+            llfn.get_nth_param(j as u32).expect("a state parameter")
+        };
+        let stack: Vec<_> = tys
+            .0
+            .iter()
+            .map(|t| self.slot_value(t, &mut param))
+            .collect();
+        let locals: Vec<_> = tys
+            .1
+            .iter()
+            .map(|t| self.slot_value(t, &mut param))
+            .collect();
+        self.edge(*header, &State { stack, locals })?;
+        self.b
+            .build_unconditional_branch(self.bbs[*header])
+            .unwrap();
         self.lower_blocks()
     }
 
