@@ -1,5 +1,5 @@
-"""The lane-parallel loop kernel (llvm/src/simt.rs): functions with one loop run 8
-elements side by side, one loop trip at a time, refilling lanes as elements finish.
+"""The lane-parallel loop kernel (llvm/src/simt/): functions with loops run 8 elements
+side by side, one loop trip at a time, refilling lanes as elements finish.
 
 Every test asserts that the lane-parallel kernel is the one that ran (``explain`` reports
 ``simt_lanes``, and ``map_on`` checks the backend of the very call), then compares with

@@ -5,7 +5,7 @@
 //! leaves most of the core idle. This kernel keeps `LANES` elements in flight. Each lane
 //! holds one element's loop state (the cut function's header state, lower/simt.rs); one
 //! pass of the *step loop* runs one trip of every lane through the widened step
-//! (widen.rs: the step over `<LANES x T>` vectors), keeping the state in vector registers.
+//! (`crate::widen`: the step over `<LANES x T>` vectors), keeping the state in vector registers.
 //! With several loops, each pass runs the step of the loop header most lanes are at, for
 //! those lanes only (`trip_busiest`).
 //!
@@ -19,16 +19,19 @@
 //! The abort byte is polled every `POLL_EVERY` passes; an abort ends the running elements
 //! and every element not started yet with `TAG_DEOPT`, as the scalar kernel does.
 
+mod refill;
+mod trip;
+
 use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
 use inkwell::types::BasicTypeEnum;
 use inkwell::values::{
     AsValueRef, BasicMetadataValueEnum, BasicValue, BasicValueEnum, FunctionValue, IntValue,
-    PointerValue, StructValue, VectorValue,
+    PointerValue, StructValue,
 };
 use inkwell::IntPredicate;
 
-use crate::kernel::{kernel_fn, load_input, KernelParams, Lane};
+use crate::kernel::{kernel_fn, KernelParams, Lane};
 use crate::lower::{Cut, Unit, TAG_DEOPT};
 
 /// Elements in flight per kernel call. 8 measured best here: 16 lanes took mandelbrot from
@@ -385,124 +388,6 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.b.build_return(None).unwrap();
     }
 
-    /// The step's arguments: every state vector, the captures, the abort byte.
-    fn step_args(&self, slots: &Slots<'ctx>) -> Vec<BasicMetadataValueEnum<'ctx>> {
-        let mut args: Vec<BasicMetadataValueEnum<'ctx>> = slots
-            .state
-            .iter()
-            .zip(&self.cut.state)
-            .map(|(p, t)| self.load(vec_of(*t), *p).into())
-            .collect();
-        args.push(self.p.caps.into());
-        args.push(self.p.abort.into());
-        args
-    }
-
-    /// One loop: a trip of every lane. Returns how many lanes still run.
-    fn trip_all(&self, slots: &Slots<'ctx>, c: VectorValue<'ctx>) -> IntValue<'ctx> {
-        let ctx = self.unit.ctx;
-        let (i8b, i64b): (BasicTypeEnum<'ctx>, BasicTypeEnum<'ctx>) =
-            (ctx.i8_type().into(), ctx.i64_type().into());
-        let r = self.call(self.wides[0], &self.step_args(slots));
-        // The state takes the step's output in every lane: a finished lane's state is
-        // never read again (its result is in tag/bits, kept below; a refill overwrites the
-        // state), so selecting it would only cost a masked move per field a trip. It is
-        // frozen (a finished lane's state is undef, and undef must not reach the next
-        // trip's divisors or calls), as is `cont`, so that lane cannot poison the count.
-        for (i, p) in slots.state.iter().enumerate() {
-            let v = self.freeze(self.field(r, 3 + i as u32));
-            self.store(*p, v);
-        }
-        for (i, p, t) in [(0, slots.tag, i8b), (1, slots.bits, i64b)] {
-            let old = self.load(vec_of(t), p);
-            let v = self.b.build_select(c, self.field(r, i), old, "").unwrap();
-            self.store(p, v);
-        }
-        let rc = self.freeze(self.field(r, 2)).into_vector_value();
-        let c2 = self.b.build_and(c, rc, "").unwrap();
-        self.store(slots.cont, c2);
-        self.count(c2)
-    }
-
-    /// Several loops: the lanes at the loop header most lanes are at take a trip (its
-    /// own step, under their mask); the others wait. Nested loops thus run their inner
-    /// loop's step alone while most lanes are in it, instead of every loop's body under
-    /// masks on every trip. Returns how many lanes still run.
-    fn trip_busiest(&self, slots: &Slots<'ctx>, c: VectorValue<'ctx>) -> IntValue<'ctx> {
-        let ctx = self.unit.ctx;
-        let (i8b, i64b): (BasicTypeEnum<'ctx>, BasicTypeEnum<'ctx>) =
-            (ctx.i8_type().into(), ctx.i64_type().into());
-        let pcs = self.load(vec_of(i64b), slots.state[0]).into_vector_value();
-        let masks: Vec<VectorValue<'ctx>> = (0..self.wides.len())
-            .map(|h| {
-                let hv = splat(
-                    &self.b,
-                    ctx.i64_type().const_int(h as u64, false).into(),
-                    pcs,
-                );
-                let at = self
-                    .b
-                    .build_int_compare(IntPredicate::EQ, pcs, hv, "")
-                    .unwrap();
-                self.b.build_and(c, at, "").unwrap()
-            })
-            .collect();
-        let mut best = ctx.i32_type().const_zero();
-        let mut most = self.count(masks[0]);
-        for (h, m) in masks.iter().enumerate().skip(1) {
-            let n = self.count(*m);
-            let more = self
-                .b
-                .build_int_compare(IntPredicate::UGT, n, most, "")
-                .unwrap();
-            let hv = ctx.i32_type().const_int(h as u64, false);
-            best = self
-                .b
-                .build_select(more, hv, best, "")
-                .unwrap()
-                .into_int_value();
-            most = self
-                .b
-                .build_select(more, n, most, "")
-                .unwrap()
-                .into_int_value();
-        }
-        let join = self.bb("tripped");
-        let blocks: Vec<BasicBlock<'ctx>> = (0..self.wides.len())
-            .map(|h| self.bb(&format!("trip{h}")))
-            .collect();
-        let cases: Vec<(IntValue<'ctx>, BasicBlock<'ctx>)> = blocks
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(h, bb)| (ctx.i32_type().const_int(h as u64, false), *bb))
-            .collect();
-        self.b.build_switch(best, blocks[0], &cases).unwrap();
-        for (h, bb) in blocks.iter().enumerate() {
-            self.b.position_at_end(*bb);
-            let m = masks[h];
-            let r = self.call(self.wides[h], &self.step_args(slots));
-            for (i, (p, t)) in slots.state.iter().zip(&self.cut.state).enumerate() {
-                let old = self.load(vec_of(*t), *p);
-                let v = self.freeze(self.field(r, 3 + i as u32));
-                let v = self.b.build_select(m, v, old, "").unwrap();
-                self.store(*p, v);
-            }
-            for (i, p, t) in [(0, slots.tag, i8b), (1, slots.bits, i64b)] {
-                let old = self.load(vec_of(t), p);
-                let v = self.b.build_select(m, self.field(r, i), old, "").unwrap();
-                self.store(p, v);
-            }
-            let rc = self.freeze(self.field(r, 2)).into_vector_value();
-            let c2 = self.b.build_select(m, rc, c, "").unwrap();
-            self.store(slots.cont, c2);
-            self.b.build_unconditional_branch(join).unwrap();
-        }
-        self.b.position_at_end(join);
-        let c2 = self.load(vec_of(ctx.bool_type().into()), slots.cont);
-        self.count(c2.into_vector_value())
-    }
-
     /// Whether the caller asked to stop (an atomic load of the abort byte).
     fn abort_set(&self) -> IntValue<'ctx> {
         let i8t = self.unit.ctx.i8_type();
@@ -519,120 +404,6 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
                 "",
             )
             .unwrap()
-    }
-
-    /// How many lanes of the `<LANES x i1>` mask `m` are set.
-    fn count(&self, m: inkwell::values::VectorValue<'ctx>) -> IntValue<'ctx> {
-        let it = self
-            .unit
-            .ctx
-            .custom_width_int_type(std::num::NonZeroU32::new(LANES as u32).unwrap())
-            .expect("an int type of LANES bits");
-        let bits = self.b.build_bit_cast(m, it, "").unwrap().into_int_value();
-        let f = inkwell::intrinsics::Intrinsic::find("llvm.ctpop")
-            .and_then(|i| i.get_declaration(&self.unit.module, &[it.into()]))
-            .expect("ctpop");
-        self.call_int(f, bits)
-    }
-
-    fn call_int(&self, f: FunctionValue<'ctx>, x: IntValue<'ctx>) -> IntValue<'ctx> {
-        match self
-            .b
-            .build_call(f, &[x.into()], "")
-            .unwrap()
-            .try_as_basic_value()
-        {
-            inkwell::values::ValueKind::Basic(v) => v.into_int_value(),
-            _ => unreachable!("ctpop returns an int"),
-        }
-    }
-
-    /// Lane `l`: store its finished element, then start input elements in it until one
-    /// needs a loop trip (elements the prologue finishes are stored at once).
-    fn refill_lane(
-        &self,
-        s: &Slots<'ctx>,
-        l: IntValue<'ctx>,
-        next: PointerValue<'ctx>,
-        aborted: PointerValue<'ctx>,
-    ) {
-        let ctx = self.unit.ctx;
-        let (i1t, i8t, i64t) = (ctx.bool_type(), ctx.i8_type(), ctx.i64_type());
-        let (i1b, i8b, i64b): (
-            BasicTypeEnum<'ctx>,
-            BasicTypeEnum<'ctx>,
-            BasicTypeEnum<'ctx>,
-        ) = (i1t.into(), i8t.into(), i64t.into());
-        let c = self.get(i1b, s.cont, l).into_int_value();
-        let lv = self.get(i1b, s.live, l).into_int_value();
-        let nc = self.b.build_not(c, "").unwrap();
-        let need = self.b.build_and(lv, nc, "").unwrap();
-        let store_bb = self.bb("store");
-        let fill = self.bb("fill");
-        self.b
-            .build_conditional_branch(need, store_bb, fill)
-            .unwrap();
-        self.b.position_at_end(store_bb);
-        let i = self.get(i64b, s.idx, l).into_int_value();
-        let (tag, bits) = (self.get(i8b, s.tag, l), self.get(i64b, s.bits, l));
-        self.write_out(i, tag, bits);
-        self.set(i1b, s.live, l, i1t.const_zero().into());
-        self.b.build_unconditional_branch(fill).unwrap();
-
-        self.b.position_at_end(fill);
-        let c = self.get(i1b, s.cont, l).into_int_value();
-        let nx = self.load_int(i64t, next);
-        let ab = self.load_int(i1t, aborted);
-        let left = self
-            .b
-            .build_int_compare(IntPredicate::SLT, nx, self.p.n, "")
-            .unwrap();
-        let idle = self
-            .b
-            .build_not(self.b.build_or(c, ab, "").unwrap(), "")
-            .unwrap();
-        let more = self.b.build_and(idle, left, "").unwrap();
-        let start = self.bb("start");
-        let keep = self.bb("keep");
-        let done_now = self.bb("done_now");
-        let after = self.bb("filled");
-        self.b.build_conditional_branch(more, start, after).unwrap();
-
-        self.b.position_at_end(start);
-        self.set(i64b, s.idx, l, nx.into());
-        let nx1 = self
-            .b
-            .build_int_add(nx, i64t.const_int(1, false), "")
-            .unwrap();
-        self.store(next, nx1);
-        let x = load_input(
-            &self.b,
-            self.unit.ctx,
-            self.lane,
-            self.p.inp,
-            self.p.stride,
-            nx,
-        );
-        let r = self.call(
-            self.cut.prologue,
-            &[x, self.p.caps.into(), self.p.abort.into()],
-        );
-        let rc = self.field(r, 2).into_int_value();
-        self.b.build_conditional_branch(rc, keep, done_now).unwrap();
-
-        self.b.position_at_end(keep);
-        for (i, (p, t)) in s.state.iter().zip(&self.cut.state).enumerate() {
-            self.set(*t, *p, l, self.field(r, 3 + i as u32));
-        }
-        self.set(i1b, s.cont, l, i1t.const_int(1, false).into());
-        self.set(i1b, s.live, l, i1t.const_int(1, false).into());
-        self.b.build_unconditional_branch(fill).unwrap();
-
-        self.b.position_at_end(done_now);
-        self.write_out(nx, self.field(r, 0), self.field(r, 1));
-        self.b.build_unconditional_branch(fill).unwrap();
-
-        self.b.position_at_end(after);
     }
 }
 
