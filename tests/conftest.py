@@ -48,6 +48,24 @@ def rendezvous_inputs(members: int) -> list[int]:
     return [group * 1000 + peers * 100 + m for m in range(members)]
 
 
+# int64 inputs where exact int semantics are decided: the type's edges, and the edges of
+# `3 * n` (the Collatz step), where a checked multiplication starts to overflow.
+INT64_EDGES = [
+    0,
+    1,
+    -1,
+    7,
+    2**62,
+    -(2**62),
+    2**63 - 1,
+    -(2**63),
+    3074457345618258602,
+    3074457345618258603,
+    -3074457345618258602,
+    -3074457345618258603,
+]
+
+
 def typed(values) -> list[tuple[type, object]]:
     """Each element with its exact type; floats by ``repr`` so nan and -0.0 compare exactly."""
     return [(type(v), repr(v) if type(v) is float else v) for v in values]

@@ -13,7 +13,7 @@ import threading
 
 import jit_funcs as jf
 import pytest
-from conftest import ROOT, assert_same_list, run_python, subprocess_env
+from conftest import INT64_EDGES, ROOT, assert_same_list, run_python, subprocess_env
 from jit_funcs import jmap
 
 import gilmap
@@ -384,18 +384,4 @@ def test_counters_and_ranges_skip_only_checks_that_cannot_fail(name):
     exec(COUNTER_FUNCS, ns)
     f = ns[name]
     assert backend(f) == "jit"
-    edges = [
-        0,
-        1,
-        -1,
-        7,
-        2**62,
-        -(2**62),
-        2**63 - 1,
-        -(2**63),
-        3074457345618258602,
-        3074457345618258603,
-        -3074457345618258602,
-        -3074457345618258603,
-    ]
-    assert_same_list(jmap(f, edges), list(map(f, edges)))
+    assert_same_list(jmap(f, INT64_EDGES), list(map(f, INT64_EDGES)))

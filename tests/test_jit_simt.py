@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_same_list, map_on, run_python
+from conftest import INT64_EDGES, assert_same_list, map_on, run_python
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -111,17 +111,6 @@ def trial_division(n):
 
 INT_FUNCS = [collatz, div_in_loop, grow, powmod_walk]
 FLOAT_FUNCS = [logistic, escape, sqrt_walk, mixed_return, round_walk]
-INT64_EDGES = [
-    0,
-    1,
-    -1,
-    2**62,
-    -(2**62),
-    2**63 - 1,
-    -(2**63),
-    3074457345618258602,
-    3074457345618258603,
-]
 
 
 def cpython(f, xs):
