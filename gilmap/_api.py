@@ -64,10 +64,13 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
         if _debug_enabled(debug):
             t2 = time.perf_counter()
             compile_ms = getattr(decision.payload, "compile_ms", 0.0) if decided_now else 0.0
+            kernel = getattr(decision.payload, "kernel", None)
+            # Whether the lane-parallel loop kernel is in use (after this run).
+            simt = "" if kernel is None else f" simt={'on' if kernel.simt_ready else 'off'}"
             print(
                 f"gilmap: backend={decision.backend} lane={inp.lane} n={inp.length} "
                 f"container={inp.container} prepare={1e3 * (t1 - t0):.3f}ms "
-                f"compile={compile_ms:.3f}ms run={1e3 * (t2 - t1):.3f}ms outcome={outcome} "
+                f"compile={compile_ms:.3f}ms run={1e3 * (t2 - t1):.3f}ms{simt} outcome={outcome} "
                 f"func={_func_name(func)} reason={decision.reason!r}",
                 file=sys.stderr,
             )
@@ -126,6 +129,8 @@ def _describe(decision: Decision) -> dict[str, Any]:
         # Elements in flight of the lane-parallel loop kernel (0: one at a time, and why).
         out["simt_lanes"] = kernel.simt_lanes
         out["simt_note"] = kernel.simt_note
+        # Built by the first run long enough to gain from it (see docs/ARCHITECTURE.md).
+        out["simt_ready"] = kernel.simt_ready
     return out
 
 

@@ -5,6 +5,7 @@
 //! exception and every other result is CPython's value.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use gilmap_llvm::{Kernel, Lane as KLane, TAG_DEOPT, TAG_FLOAT, TAG_INT};
@@ -35,6 +36,13 @@ const SERIAL_BUDGET: f64 = 60e-6;
 const CHUNK: usize = 16384;
 /// The shortest range of a kernel with loops or calls.
 const LOOP_CHUNK: usize = 8;
+/// Elements a loop kernel runs one at a time to measure itself, before deciding whether
+/// to build its lane-parallel kernel.
+const SIMT_PROBE: usize = 64;
+/// CPU time (s) in the element-at-a-time kernel, over this run's rest and earlier runs,
+/// above which building the lane-parallel kernel (15-25 ms of LLVM work, once per function
+/// and lane) pays for itself: a tier-up, as JITs do for hot code.
+const SIMT_WORTH: f64 = 0.06;
 
 static KERNELS: OnceLock<Mutex<HashMap<String, Arc<Kernel>>>> = OnceLock::new();
 
@@ -74,6 +82,19 @@ impl JitKernel {
     #[getter]
     fn simt_lanes(&self) -> usize {
         self.kernel.simt.as_ref().map_or(0, |l| *l)
+    }
+    /// Whether runs use the lane-parallel kernel now (it is built by the first run long
+    /// enough to gain from it, or by `compile_simt`).
+    #[getter]
+    fn simt_ready(&self) -> bool {
+        self.kernel.simt_ready()
+    }
+    /// Builds the lane-parallel kernel now (GIL released). Raises `JitRefused` with the
+    /// reason when the function has none.
+    fn compile_simt(&self, py: Python<'_>) -> PyResult<()> {
+        let k = self.kernel.clone();
+        py.detach(move || k.compile_simt())
+            .map_err(JitRefused::new_err)
     }
     /// Why the kernel runs one element at a time (None when it is lane-parallel).
     #[getter]
@@ -202,6 +223,32 @@ fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, ptrs: RunPtrs, n: usize) -> PyRes
         start = probe;
         // Ranges of at least ~a third of the serial budget's work each.
         min_chunk = ((SERIAL_BUDGET / 3.0 / per.max(1e-12)) as usize).clamp(1024, CHUNK);
+    }
+    if !k.bounded && k.simt.is_ok() && !k.simt_ready() && n > SIMT_PROBE {
+        let (kp, busy) = (k.clone(), Arc::new(AtomicU64::new(0)));
+        let b2 = busy.clone();
+        seen = parallel::run_chunks(py, SIMT_PROBE, LOOP_CHUNK, false, move |a, b, abort| {
+            let mut p = ptrs;
+            p.abort = abort;
+            let t0 = std::time::Instant::now();
+            // SAFETY: each range is run by one task only; the caller waits for all of them.
+            let seen = unsafe { p.run(&kp, a, b) };
+            b2.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            seen
+        })?;
+        start = SIMT_PROBE;
+        let per = busy.load(Ordering::Relaxed) as f64 * 1e-9 / SIMT_PROBE as f64;
+        let rest = per * ((n - start) as f64);
+        let before = k.scalar_ns.fetch_add(
+            (rest * 1e9) as u64 + busy.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        if before as f64 * 1e-9 + rest > SIMT_WORTH {
+            // Failure leaves the element-at-a-time kernel in use (it is never expected:
+            // the lane-parallel kernel was lowered and verified with the function).
+            let kc = k.clone();
+            let _ = py.detach(move || kc.compile_simt());
+        }
     }
     let k = k.clone();
     // Loop-free ranges are short: the calling thread helps; a kernel with loops leaves

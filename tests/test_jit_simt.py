@@ -1,13 +1,16 @@
 """The lane-parallel loop kernel (llvm/src/simt/): functions with loops run 8 elements
 side by side, one loop trip at a time, refilling lanes as elements finish.
 
-Every test asserts that the lane-parallel kernel is the one that ran (``explain`` reports
-``simt_lanes``, and ``map_on`` checks the backend of the very call), then compares with
-CPython on values, element types and exception types."""
+The kernel is built on demand (by the first run long enough to gain from it); these tests
+build it first (``lane_parallel``) and assert that the very call ran on it (``map_simt``:
+the debug line says ``simt=on``), then compare with CPython on values, element types and
+exception types."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
 import math
 
 import numpy as np
@@ -17,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gilmap
+from gilmap._api import router
 
 
 def collatz(n):
@@ -120,13 +124,34 @@ def cpython(f, xs):
         return None, type(e)
 
 
+def lane_parallel(f, lane):
+    """Builds ``f``'s lane-parallel kernel for ``lane`` (normally a long run does)."""
+    info = gilmap.explain(f, dtype=lane)
+    assert info["simt_lanes"] == 8, info["simt_note"]
+    router.decide(f, lane).payload.kernel.compile_simt()
+    assert gilmap.explain(f, dtype=lane)["simt_ready"]
+
+
+def map_simt(f, data):
+    """``gilmap.map(f, data)``, asserting that it ran on the lane-parallel kernel."""
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buf):
+            return gilmap.map(f, data, debug=True)
+    finally:
+        line = buf.getvalue()
+        assert "backend=jit " in line and " simt=on " in line, line
+
+
 def check(f, xs):
+    lane = "float64" if any(type(x) is float for x in xs) else "int64"
+    lane_parallel(f, lane)
     want, exc = cpython(f, xs)
     if exc is not None:
         with pytest.raises(exc):
-            map_on("jit", f, xs)
+            map_simt(f, xs)
     else:
-        assert_same_list(map_on("jit", f, xs), want)
+        assert_same_list(map_simt(f, xs), want)
 
 
 @pytest.mark.parametrize("f", INT_FUNCS + FLOAT_FUNCS, ids=lambda f: f.__name__)
@@ -175,7 +200,8 @@ def test_every_count_and_order(n):
     rng = np.random.default_rng(n)
     xs = rng.integers(-(10**6), 10**6, size=n)
     want = [collatz(int(x)) for x in xs]
-    out = map_on("jit", collatz, xs)
+    lane_parallel(collatz, "int64")
+    out = map_simt(collatz, xs)
     assert isinstance(out, np.ndarray) and out.dtype == np.int64
     assert out.tolist() == want
 
@@ -186,8 +212,9 @@ def test_strided_numpy_and_arrow_input():
     base = np.linspace(-2.5, 1.5, 30001)
     view = base[::3]
     want = [escape(float(x)) for x in view]
-    assert map_on("jit", escape, view).tolist() == want
-    got = map_on("jit", escape, pa.array(view))
+    lane_parallel(escape, "float64")
+    assert map_simt(escape, view).tolist() == want
+    got = map_simt(escape, pa.array(view))
     assert got.to_pylist() == want
 
 
@@ -195,15 +222,17 @@ def test_first_failing_element_decides():
     xs = [5, 6, 12, 13] * 10 + [14, 7]  # n % 7 in (5, 6) never divides by zero; 14 does
     want, exc = cpython(div_in_loop, xs)
     assert exc is ZeroDivisionError
+    lane_parallel(div_in_loop, "int64")
     with pytest.raises(ZeroDivisionError):
-        map_on("jit", div_in_loop, np.array(xs, dtype=np.int64))
+        map_simt(div_in_loop, np.array(xs, dtype=np.int64))
 
 
 def test_int64_overflow_in_a_loop():
     xs = [1, 2, 3, 10**17, 35 * 10**17, 5]  # 3.5e18 * 3 + 1 leaves int64
-    assert_same_list(map_on("jit", grow, xs), list(map(grow, xs)))
+    lane_parallel(grow, "int64")
+    assert_same_list(map_simt(grow, xs), list(map(grow, xs)))
     with pytest.raises(OverflowError):
-        map_on("jit", grow, np.array(xs, dtype=np.int64))
+        map_simt(grow, np.array(xs, dtype=np.int64))
 
 
 def nested_sums(n):
@@ -228,7 +257,29 @@ def test_nested_loops_run_lane_parallel(xs):
 
 def test_nested_loops_on_many_elements():
     xs = np.arange(-5000, 5000, 3, dtype=np.int64)
-    assert map_on("jit", nested_sums, xs).tolist() == [nested_sums(int(x)) for x in xs]
+    lane_parallel(nested_sums, "int64")
+    assert map_simt(nested_sums, xs).tolist() == [nested_sums(int(x)) for x in xs]
+
+
+def test_a_long_run_builds_the_lane_parallel_kernel():
+    # A new function: a short run keeps the element-at-a-time kernel (building the
+    # lane-parallel one costs more than it would save); a long one builds it and uses it.
+    ns: dict = {}
+    exec(
+        "def spin(x):\n    for _ in range(3000):\n        x = 3.9 * x * (1.0 - x)\n    return x\n",
+        ns,
+    )
+    spin = ns["spin"]
+    short = [0.1 + i / 1000 for i in range(100)]
+    assert_same_list(map_on("jit", spin, short), list(map(spin, short)))
+    assert not gilmap.explain(spin, dtype=float)["simt_ready"]
+    long = np.linspace(0.01, 0.99, 40_000)
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        out = gilmap.map(spin, long, debug=True)
+    assert " simt=on " in buf.getvalue(), buf.getvalue()
+    assert gilmap.explain(spin, dtype=float)["simt_ready"]
+    assert out[:2000].tolist() == [spin(float(x)) for x in long[:2000]]
 
 
 def test_simt_can_be_turned_off():
@@ -239,11 +290,16 @@ def test_simt_can_be_turned_off():
         + inspect.getsource(collatz)
         + "info = gilmap.explain(collatz, dtype='int64')\n"
         "print(info['backend'], info['simt_lanes'], info['simt_note'])\n"
-        "print(gilmap.map(collatz, list(range(-50, 50))) == [collatz(x) for x in range(-50, 50)])\n"
+        "import numpy as np\n"
+        "xs = np.arange(10**6, 10**6 + 300_000)\n"
+        "out = gilmap.map(collatz, xs)\n"
+        "out = gilmap.map(collatz, xs)  # ~60 ms of CPU each: the second builds it\n"
+        "print(out[::997].tolist() == [collatz(int(x)) for x in xs[::997]])\n"
+        "print(gilmap.explain(collatz, dtype='int64')['simt_ready'])\n"
     )
     off = run_python(code, GILMAP_SIMT="0")
     assert off.returncode == 0, off.stderr
-    assert off.stdout.splitlines() == ["jit 0 turned off (GILMAP_SIMT=0)", "True"]
+    assert off.stdout.splitlines() == ["jit 0 turned off (GILMAP_SIMT=0)", "True", "False"]
     on = run_python(code)
     assert on.returncode == 0, on.stderr
-    assert on.stdout.splitlines() == ["jit 8 None", "True"]
+    assert on.stdout.splitlines() == ["jit 8 None", "True", "True"]

@@ -5,6 +5,8 @@
 //! per element. The root is inlined, so a straight-line body vectorizes. Loops and calls
 //! test the `abort` byte, so an interrupted caller does not wait for a long element.
 
+use std::sync::OnceLock;
+
 use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::Linkage;
@@ -64,11 +66,20 @@ pub struct Kernel {
     /// The function has no loop and no call: every element takes bounded time, so a run
     /// on the calling thread cannot hang.
     pub bounded: bool,
-    /// Ok(lanes): runs are lane-parallel (`crate::simt`), `lanes` elements in flight; Err:
-    /// why the kernel runs one element at a time.
+    /// Ok(lanes): the function can run lane-parallel (`crate::simt`), `lanes` elements in
+    /// flight, once [`Kernel::compile_simt`] has built that kernel; Err: why it runs one
+    /// element at a time.
     pub simt: std::result::Result<usize, String>,
     f: KernelFn,
-    simt_fn: Option<KernelFn>,
+    /// The lowered module with the lane-parallel kernel, as bitcode: compiled on demand
+    /// (it costs 15-25 ms of LLVM time, more than the element-at-a-time kernel; a run
+    /// long enough to gain from it asks for it, see `src/jit.rs`).
+    simt_bitcode: Option<Vec<u8>>,
+    simt_fn: OnceLock<std::result::Result<usize, String>>,
+    prefix: String,
+    /// CPU time (ns) runs have spent (or are predicted to spend) in the element-at-a-time
+    /// kernel: the driver builds the lane-parallel one once this makes it worth it.
+    pub scalar_ns: std::sync::atomic::AtomicU64,
 }
 
 impl Kernel {
@@ -109,8 +120,67 @@ impl Kernel {
         caps: *const u64,
         abort: *const u8,
     ) {
-        let f = self.simt_fn.unwrap_or(self.f);
+        let f = match self.simt_fn.get() {
+            // SAFETY: the address of the `_simt` kernel, which has the kernel signature.
+            Some(Ok(a)) => std::mem::transmute::<usize, KernelFn>(*a),
+            _ => self.f,
+        };
         f(input, stride, tags, vals, n as i64, caps, abort)
+    }
+
+    /// Whether runs now use the lane-parallel kernel.
+    pub fn simt_ready(&self) -> bool {
+        matches!(self.simt_fn.get(), Some(Ok(_)))
+    }
+
+    /// Builds the lane-parallel kernel (once; later calls return the first outcome).
+    /// From then on runs use it. Err when the function has none or LLVM failed.
+    pub fn compile_simt(&self) -> std::result::Result<(), String> {
+        let Some(bitcode) = &self.simt_bitcode else {
+            return Err(self.simt.clone().err().unwrap_or_default());
+        };
+        self.simt_fn
+            .get_or_init(|| compile_simt_module(bitcode, &self.prefix).map_err(|e| e.to_string()))
+            .as_ref()
+            .map(|_| ())
+            .map_err(Clone::clone)
+    }
+}
+
+/// Parses the lowered module again (a context of its own), drops the element-at-a-time
+/// kernel (linked already), optimizes and links `{prefix}_simt`.
+fn compile_simt_module(bitcode: &[u8], prefix: &str) -> Result<usize> {
+    let ctx = Context::create();
+    let buf = inkwell::memory_buffer::MemoryBuffer::create_from_memory_range_copy(bitcode, prefix);
+    let module = inkwell::module::Module::parse_bitcode_from_buffer(&buf, &ctx)
+        .map_err(|e| CompileError::Llvm(e.to_string()))?;
+    if let Some(k) = module.get_function(&format!("{prefix}_kernel")) {
+        // SAFETY: the kernel is external and has no callers in the module.
+        unsafe { k.delete() };
+    }
+    let tm = engine::target_machine()?;
+    engine::optimize(&module, &tm)?;
+    Ok(engine::link(&module, &tm, &[&format!("{prefix}_simt")])?[0])
+}
+
+/// Deletes the lane-parallel kernel and the functions only it uses from `module`.
+fn strip_simt(module: &inkwell::module::Module<'_>, prefix: &str) {
+    let driver = format!("{prefix}_simt");
+    let parts = [format!("{prefix}_prologue"), format!("{prefix}_step")];
+    let mut doomed: Vec<FunctionValue<'_>> = Vec::new();
+    let mut f = module.get_first_function();
+    while let Some(g) = f {
+        let name = g.get_name().to_string_lossy().into_owned();
+        if name == driver {
+            doomed.insert(0, g); // the only caller of the others: first
+        } else if parts.iter().any(|p| name.starts_with(p.as_str())) {
+            doomed.push(g);
+        }
+        f = g.get_next_function();
+    }
+    for g in doomed {
+        // SAFETY: deleted callers first; nothing else refers to these functions.
+        unsafe { g.delete() };
     }
 }
 
@@ -389,20 +459,17 @@ pub fn compile_with(text: &str, lane: Lane, simt: Simt) -> Result<Kernel> {
     let prog = parse::parse(text)?;
     let prefix = format!("gm_{hash}");
     let low = lower_rounds(&ctx, &prog, lane, &prefix, simt)?;
+    let simt_bitcode = low.simt.is_ok().then(|| {
+        let bc = low.module.write_bitcode_to_memory().as_slice().to_vec();
+        strip_simt(&low.module, &prefix);
+        bc
+    });
     let tm = engine::target_machine()?;
     engine::optimize(&low.module, &tm)?;
     let optimized_ir = low.module.print_to_string().to_string();
-    let mut symbols = vec![format!("{prefix}_kernel")];
-    if low.simt.is_ok() {
-        symbols.push(format!("{prefix}_simt"));
-    }
-    let names: Vec<&str> = symbols.iter().map(String::as_str).collect();
-    let addrs = engine::link(&low.module, &tm, &names)?;
-    // SAFETY: the symbols are the kernels emitted above, with this signature.
+    let addrs = engine::link(&low.module, &tm, &[&format!("{prefix}_kernel")])?;
+    // SAFETY: the symbol is the kernel emitted above, with this signature.
     let f: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addrs[0]) };
-    let simt_fn = addrs
-        .get(1)
-        .map(|a| unsafe { std::mem::transmute::<usize, KernelFn>(*a) });
     Ok(Kernel {
         hash,
         lane,
@@ -415,6 +482,9 @@ pub fn compile_with(text: &str, lane: Lane, simt: Simt) -> Result<Kernel> {
         bounded: low.bounded,
         simt: low.simt.map(|()| crate::simt::LANES),
         f,
-        simt_fn,
+        simt_bitcode,
+        simt_fn: OnceLock::new(),
+        prefix,
+        scalar_ns: std::sync::atomic::AtomicU64::new(0),
     })
 }

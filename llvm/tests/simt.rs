@@ -68,8 +68,13 @@ fn simt_kernels_agree_with_scalar_kernels() {
             continue;
         };
         if wide.simt.is_err() {
+            assert!(wide.compile_simt().is_err() && !wide.simt_ready());
             continue;
         }
+        assert!(!wide.simt_ready(), "{}: built on demand only", fx.name);
+        wide.compile_simt()
+            .unwrap_or_else(|e| panic!("{}: {e}", fx.name));
+        assert!(wide.simt_ready());
         let scalar = compile_with(&fx.text, fx.lane, Simt::Off).expect("compiles without SIMT");
         assert!(scalar.simt.is_err(), "{}: SIMT was turned off", fx.name);
         simt.push(fx.name.clone());
