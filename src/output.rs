@@ -29,7 +29,11 @@ pub const TAG_OBJ: u8 = 7;
 
 /// `PyFloat_FromDouble` without its free-list lookup, which costs a thread-local read
 /// per float (the list is a million new floats; the free list holds at most 100):
-/// `PyObject_Malloc` + `PyObject_Init` (reference count, type, tracemalloc) + the value.
+/// `PyObject_Malloc`, then what `PyObject_Init` does for a static type in a GIL build
+/// (type, reference count 1) written inline, and the value. `PyObject_Init` would also
+/// tell tracemalloc about the new reference when it traces; the allocation itself is
+/// traced either way (it goes through the hooked allocator), so only that refinement
+/// is skipped when tracing is on.
 ///
 /// SAFETY: the GIL is held.
 #[inline]
@@ -38,8 +42,15 @@ unsafe fn new_float(x: f64) -> *mut ffi::PyObject {
     if op.is_null() {
         return ffi::PyErr_NoMemory();
     }
-    let op = ffi::PyObject_Init(op, std::ptr::addr_of_mut!(ffi::PyFloat_Type));
-    (*(op as *mut ffi::PyFloatObject)).ob_fval = x;
+    let f = op as *mut ffi::PyFloatObject;
+    std::ptr::write(
+        f,
+        ffi::PyFloatObject {
+            ob_base: ffi::PyObject_HEAD_INIT,
+            ob_fval: x,
+        },
+    );
+    (*op).ob_type = std::ptr::addr_of_mut!(ffi::PyFloat_Type);
     op
 }
 
