@@ -237,12 +237,11 @@ fn run_kernel(py: Python<'_>, k: &Arc<Kernel>, ptrs: RunPtrs, n: usize) -> PyRes
             seen
         })?;
         start = SIMT_PROBE;
-        let per = busy.load(Ordering::Relaxed) as f64 * 1e-9 / SIMT_PROBE as f64;
-        let rest = per * ((n - start) as f64);
-        let before = k.scalar_ns.fetch_add(
-            (rest * 1e9) as u64 + busy.load(Ordering::Relaxed),
-            Ordering::Relaxed,
-        );
+        let probe_ns = busy.load(Ordering::Relaxed);
+        let rest = probe_ns as f64 * 1e-9 / SIMT_PROBE as f64 * (n - start) as f64;
+        let before = k
+            .scalar_ns
+            .fetch_add(probe_ns + (rest * 1e9) as u64, Ordering::Relaxed);
         if before as f64 * 1e-9 + rest > SIMT_WORTH {
             // Failure leaves the element-at-a-time kernel in use (it is never expected:
             // the lane-parallel kernel was lowered and verified with the function).

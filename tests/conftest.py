@@ -99,9 +99,10 @@ def cast_like(values, dtype: str) -> list:
     return [None if v is None else conv(v) for v in values]
 
 
-def map_on(backend: str, func, data):
+def map_on(backend: str, func, data, *, simt: bool = False):
     """``gilmap.map(func, data)``, asserting that this very call ran on ``backend`` (also
-    when it raises: the debug line is printed either way)."""
+    when it raises: the debug line is printed either way); with ``simt``, on the JIT's
+    lane-parallel loop kernel."""
     import gilmap  # not at import time: helper modules define functions without it
 
     buf = io.StringIO()
@@ -111,6 +112,7 @@ def map_on(backend: str, func, data):
     finally:
         line = buf.getvalue()
         assert f"backend={backend} " in line, f"not run by {backend}: {line!r}"
+        assert not simt or " simt=on " in line, f"not lane-parallel: {line!r}"
 
 
 @contextlib.contextmanager

@@ -2,15 +2,13 @@
 side by side, one loop trip at a time, refilling lanes as elements finish.
 
 The kernel is built on demand (by the first run long enough to gain from it); these tests
-build it first (``lane_parallel``) and assert that the very call ran on it (``map_simt``:
-the debug line says ``simt=on``), then compare with CPython on values, element types and
-exception types."""
+build it first (``lane_parallel``) and assert that the very call ran on it
+(``map_on(..., simt=True)``: the debug line says ``simt=on``), then compare with CPython on
+values, element types and exception types."""
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import io
 import math
 
 import numpy as np
@@ -132,26 +130,15 @@ def lane_parallel(f, lane):
     assert gilmap.explain(f, dtype=lane)["simt_ready"]
 
 
-def map_simt(f, data):
-    """``gilmap.map(f, data)``, asserting that it ran on the lane-parallel kernel."""
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(buf):
-            return gilmap.map(f, data, debug=True)
-    finally:
-        line = buf.getvalue()
-        assert "backend=jit " in line and " simt=on " in line, line
-
-
 def check(f, xs):
     lane = "float64" if any(type(x) is float for x in xs) else "int64"
     lane_parallel(f, lane)
     want, exc = cpython(f, xs)
     if exc is not None:
         with pytest.raises(exc):
-            map_simt(f, xs)
+            map_on("jit", f, xs, simt=True)
     else:
-        assert_same_list(map_simt(f, xs), want)
+        assert_same_list(map_on("jit", f, xs, simt=True), want)
 
 
 @pytest.mark.parametrize("f", INT_FUNCS + FLOAT_FUNCS, ids=lambda f: f.__name__)
@@ -201,7 +188,7 @@ def test_every_count_and_order(n):
     xs = rng.integers(-(10**6), 10**6, size=n)
     want = [collatz(int(x)) for x in xs]
     lane_parallel(collatz, "int64")
-    out = map_simt(collatz, xs)
+    out = map_on("jit", collatz, xs, simt=True)
     assert isinstance(out, np.ndarray) and out.dtype == np.int64
     assert out.tolist() == want
 
@@ -213,8 +200,8 @@ def test_strided_numpy_and_arrow_input():
     view = base[::3]
     want = [escape(float(x)) for x in view]
     lane_parallel(escape, "float64")
-    assert map_simt(escape, view).tolist() == want
-    got = map_simt(escape, pa.array(view))
+    assert map_on("jit", escape, view, simt=True).tolist() == want
+    got = map_on("jit", escape, pa.array(view), simt=True)
     assert got.to_pylist() == want
 
 
@@ -224,15 +211,15 @@ def test_first_failing_element_decides():
     assert exc is ZeroDivisionError
     lane_parallel(div_in_loop, "int64")
     with pytest.raises(ZeroDivisionError):
-        map_simt(div_in_loop, np.array(xs, dtype=np.int64))
+        map_on("jit", div_in_loop, np.array(xs, dtype=np.int64), simt=True)
 
 
 def test_int64_overflow_in_a_loop():
     xs = [1, 2, 3, 10**17, 35 * 10**17, 5]  # 3.5e18 * 3 + 1 leaves int64
     lane_parallel(grow, "int64")
-    assert_same_list(map_simt(grow, xs), list(map(grow, xs)))
+    assert_same_list(map_on("jit", grow, xs, simt=True), list(map(grow, xs)))
     with pytest.raises(OverflowError):
-        map_simt(grow, np.array(xs, dtype=np.int64))
+        map_on("jit", grow, np.array(xs, dtype=np.int64), simt=True)
 
 
 def nested_sums(n):
@@ -258,7 +245,7 @@ def test_nested_loops_run_lane_parallel(xs):
 def test_nested_loops_on_many_elements():
     xs = np.arange(-5000, 5000, 3, dtype=np.int64)
     lane_parallel(nested_sums, "int64")
-    assert map_simt(nested_sums, xs).tolist() == [nested_sums(int(x)) for x in xs]
+    assert map_on("jit", nested_sums, xs, simt=True).tolist() == [nested_sums(int(x)) for x in xs]
 
 
 def test_a_long_run_builds_the_lane_parallel_kernel():
@@ -274,10 +261,7 @@ def test_a_long_run_builds_the_lane_parallel_kernel():
     assert_same_list(map_on("jit", spin, short), list(map(spin, short)))
     assert not gilmap.explain(spin, dtype=float)["simt_ready"]
     long = np.linspace(0.01, 0.99, 40_000)
-    buf = io.StringIO()
-    with contextlib.redirect_stderr(buf):
-        out = gilmap.map(spin, long, debug=True)
-    assert " simt=on " in buf.getvalue(), buf.getvalue()
+    out = map_on("jit", spin, long, simt=True)
     assert gilmap.explain(spin, dtype=float)["simt_ready"]
     assert out[:2000].tolist() == [spin(float(x)) for x in long[:2000]]
 

@@ -318,8 +318,7 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.b.position_at_end(abort_bb);
         let c = self.load(vec_of(i1b), slots.cont).into_vector_value();
         let tag = self.load(vec_of(i8b), slots.tag);
-        let deopt = vec_of(i8b).into_vector_type().const_zero();
-        let deopt = splat(&self.b, i8t.const_int(TAG_DEOPT, false).into(), deopt);
+        let deopt = splat(i8t.const_int(TAG_DEOPT, false));
         let tag = self
             .b
             .build_select(c, deopt, tag.into_vector_value(), "")
@@ -416,20 +415,7 @@ fn vec_of(t: BasicTypeEnum<'_>) -> BasicTypeEnum<'_> {
     }
 }
 
-/// A vector of `x` in every lane (`like` gives the vector type).
-fn splat<'ctx>(
-    b: &Builder<'ctx>,
-    x: BasicValueEnum<'ctx>,
-    like: inkwell::values::VectorValue<'ctx>,
-) -> inkwell::values::VectorValue<'ctx> {
-    let mut v = like;
-    for l in 0..LANES {
-        let i = like
-            .get_type()
-            .get_context()
-            .i32_type()
-            .const_int(l as u64, false);
-        v = b.build_insert_element(v, x, i, "").unwrap();
-    }
-    v
+/// The constant vector with `x` in every lane.
+fn splat(x: IntValue<'_>) -> inkwell::values::VectorValue<'_> {
+    inkwell::types::VectorType::const_vector(&[x; LANES])
 }

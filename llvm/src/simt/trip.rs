@@ -58,11 +58,7 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         let pcs = self.load(vec_of(i64b), slots.state[0]).into_vector_value();
         let masks: Vec<VectorValue<'ctx>> = (0..self.wides.len())
             .map(|h| {
-                let hv = splat(
-                    &self.b,
-                    ctx.i64_type().const_int(h as u64, false).into(),
-                    pcs,
-                );
+                let hv = splat(ctx.i64_type().const_int(h as u64, false));
                 let at = self
                     .b
                     .build_int_compare(IntPredicate::EQ, pcs, hv, "")
