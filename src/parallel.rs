@@ -51,6 +51,11 @@ struct RayonPool {
 
 static RAYON: Mutex<Option<RayonPool>> = Mutex::new(None);
 
+/// The stack of every thread that runs kernels with calls: kernels leave an element to
+/// CPython past `MAX_CALL_DEPTH` nested calls, so this allows about 32 KB per frame (a
+/// kernel frame is typically under 200 bytes). Only touched pages are committed.
+const KERNEL_STACK_BYTES: usize = 32 * 1024 * gilmap_llvm::MAX_CALL_DEPTH as usize;
+
 /// The process's Rayon pool (`GILMAP_NUM_THREADS` threads), rebuilt after `fork()`.
 pub fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
     let mut g = RAYON.lock().unwrap_or_else(|e| e.into_inner());
@@ -64,6 +69,7 @@ pub fn rayon_pool() -> Result<Arc<rayon::ThreadPool>, GilmapError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(|i| format!("gilmap-rayon-{i}"))
+        .stack_size(KERNEL_STACK_BYTES)
         .build()
         .map_err(|e| GilmapError::PoolStart(e.to_string()))?;
     let pool = Arc::new(pool);

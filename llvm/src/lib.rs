@@ -20,4 +20,4 @@ pub mod widen;
 
 pub use error::{CompileError, Loc};
 pub use kernel::{compile, compile_with, lower_only, Kernel, Lane, Simt};
-pub use lower::{TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE};
+pub use lower::{MAX_CALL_DEPTH, TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE};

@@ -18,6 +18,11 @@ use crate::error::Result;
 use crate::types::Ty;
 
 /// 2**63, the first float beyond int64.
+/// The deepest call a kernel makes: a call deeper than this leaves the element to CPython
+/// (which raises `RecursionError` at its own limit, 1000 by default, or computes it). It
+/// bounds the native stack a kernel uses: see `KERNEL_STACK_BYTES` in the extension.
+pub const MAX_CALL_DEPTH: u32 = 500;
+
 const TWO_POW_63: f64 = (1u64 << 63) as f64;
 
 /// math functions with one float argument that CPython computes by calling libm directly.
@@ -203,14 +208,21 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 _ => unreachable!(),
             })
             .collect();
+        let depth = if self.root {
+            self.ctx().i32_type().const_int(1, false)
+        } else {
+            let one = self.ctx().i32_type().const_int(1, false);
+            self.b
+                .build_int_add(self.call_depth(), one, "depth")
+                .unwrap()
+        };
+        vals.push(depth.into());
         vals.push(self.abort_ptr().into());
-        // Deep recursion can run long without a loop: calls test the abort flag too.
+        // Deep recursion can run long without a loop: calls test the abort flag too. A
+        // failed element leaves here: its (meaningless) values must not drive a call,
+        // which could recurse on them until the native stack overflows.
         self.check_abort();
-        if self.poll.is_some() {
-            // In a loop, a failed element may be iterating on a meaningless value: it
-            // must not drive a call (which could recurse for a very long time).
-            self.flush_err();
-        }
+        self.flush_err();
         let r = self.call_value(f, &vals).into_struct_value();
         let tag = self
             .b

@@ -14,6 +14,7 @@ mod num;
 mod simt;
 mod stack;
 
+pub use calls::MAX_CALL_DEPTH;
 pub use simt::{Cut, Mode};
 
 use std::collections::HashMap;
@@ -223,6 +224,8 @@ impl<'a, 'ctx> Unit<'a, 'ctx> {
         let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
         if root {
             params.push(ptr.into()); // the captures
+        } else {
+            params.push(self.ctx.i32_type().into()); // the call depth (see `calls.rs`)
         }
         params.push(ptr.into()); // the abort flag (Ctrl-C), tested on every loop edge
         let fn_ty = self.ret_struct().fn_type(&params, false);
@@ -472,6 +475,16 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if !self.root {
+            // Too deep: the element goes to CPython, which raises RecursionError or
+            // computes it (a bound on the native stack any thread running kernels has).
+            let depth = self.call_depth();
+            let max = ctx
+                .i32_type()
+                .const_int(calls::MAX_CALL_DEPTH.into(), false);
+            self.check(self.icmp(IntPredicate::UGT, depth, max));
+            self.flush_err();
+        }
         if let Some(lp) = self.mode.cuts_at(0) {
             self.return_continue(lp, &st, None)?;
         } else {
@@ -566,6 +579,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                     let taken_bb = self.target(succs[1], &taken)?;
                     match cond {
                         Cond::Dyn(c) => {
+                            let c = freeze(&self.b, c.into()).into_int_value();
                             let br = self
                                 .b
                                 .build_conditional_branch(c, taken_bb, not_taken_bb)
@@ -896,12 +910,13 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         Ok(())
     }
 
-    /// Before a block's terminator with an edge into a loop header. Testing the error
-    /// flag and the abort byte on every iteration would cost a load and a branch in the
-    /// hottest loop, so the flag is ORed into a sticky flag and both are tested when a
-    /// countdown reaches zero (every `POLL_EVERY` edges): a failed element runs at most
-    /// that many iterations on a meaningless (but defined: divisors are made safe) value
-    /// before it leaves, and every exit from the function tests the sticky flag.
+    /// Before a block's terminator with an edge into a loop header. A pending error
+    /// leaves the element here (a branch to the deopt exit, well predicted): a failed
+    /// element never takes a loop edge, so a meaningless value cannot decide how long a
+    /// loop runs. Testing the abort byte on every iteration would cost a load in the
+    /// hottest loop, so it is tested when a countdown reaches zero (every `POLL_EVERY`
+    /// edges). The back edge of a short counted loop is the exception: its errors go to a
+    /// sticky flag (its trip count does not depend on them) that every exit tests.
     fn leave(&mut self, succs: &[usize]) {
         // A half of a cut function has no loop edge (they end the function).
         if !succs.iter().any(|&s| self.cfg.is_header[s]) || self.mode.is_cut() {
@@ -929,13 +944,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             self.unit.unbounded = true;
             return;
         }
+        // Any other loop edge: a failed element leaves before it takes the edge, so a
+        // meaningless value never decides how long a loop runs.
+        self.flush_err();
         let ctx = self.ctx();
-        let (i32t, i1t) = (ctx.i32_type(), ctx.bool_type());
-        if let Some(e) = self.err.take() {
-            let s = self.b.build_load(i1t, sticky, "sticky").unwrap();
-            let s = self.b.build_or(s.into_int_value(), e, "sticky").unwrap();
-            self.b.build_store(sticky, s).unwrap();
-        }
+        let i32t = ctx.i32_type();
         let c = self
             .b
             .build_load(i32t, cnt, "poll")
@@ -960,8 +973,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         self.b.position_at_end(cont);
     }
 
-    /// ORs a failure condition into the block's error flag.
+    /// ORs a failure condition into the block's error flag. The condition is frozen first:
+    /// one computed from a poison value (e.g. an element that failed earlier) would make
+    /// the flag itself poison, and a poison flag may read as "no error".
     pub fn check(&mut self, cond: IntValue<'ctx>) {
+        let cond = freeze(&self.b, cond.into()).into_int_value();
         self.err = Some(match self.err {
             None => cond,
             Some(e) => self.b.build_or(e, cond, "err").unwrap(),
@@ -1181,6 +1197,13 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         }
     }
 
+    /// The depth of this instance's call (1 for a function the root calls); only
+    /// instances other than the root have it.
+    pub fn call_depth(&self) -> IntValue<'ctx> {
+        let n = self.llfn.count_params();
+        self.llfn.get_nth_param(n - 2).unwrap().into_int_value()
+    }
+
     /// The abort flag (a byte set when the caller is interrupted).
     pub fn abort_ptr(&self) -> PointerValue<'ctx> {
         self.llfn.get_last_param().unwrap().into_pointer_value()
@@ -1210,6 +1233,28 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
 
     pub fn icmp(&self, p: IntPredicate, a: IntValue<'ctx>, b: IntValue<'ctx>) -> IntValue<'ctx> {
         self.b.build_int_compare(p, a, b, "").unwrap()
+    }
+}
+
+/// `freeze v` (inkwell has no builder method for it): a poison value becomes some fixed
+/// value, so a flag or a branch condition computed from it is a defined (if meaningless)
+/// boolean instead of undefined behaviour.
+pub(crate) fn freeze<'ctx>(b: &Builder<'ctx>, v: BasicValueEnum<'ctx>) -> BasicValueEnum<'ctx> {
+    use inkwell::values::AsValueRef;
+    use llvm_sys::core::{LLVMIsAConstantFP, LLVMIsAConstantInt};
+    // SAFETY: `v` is a value of the function the builder is positioned in (or a constant);
+    // the `LLVMIsA*` tests only read it; LLVMBuildFreeze inserts one instruction at the
+    // builder's position and returns it, a first-class value of `v`'s type.
+    unsafe {
+        let raw = v.as_value_ref();
+        if !LLVMIsAConstantInt(raw).is_null() || !LLVMIsAConstantFP(raw).is_null() {
+            return v; // a number constant is never poison
+        }
+        BasicValueEnum::new(llvm_sys::core::LLVMBuildFreeze(
+            b.as_mut_ptr(),
+            raw,
+            c"".as_ptr(),
+        ))
     }
 }
 

@@ -308,9 +308,12 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             "&" => self.b.build_and(x, y, "").unwrap(),
             "|" => self.b.build_or(x, y, "").unwrap(),
             "^" => self.b.build_xor(x, y, "").unwrap(),
+            // A shift count outside 0..=63 is undefined in LLVM (poison), whatever the
+            // element's fate: the count is made safe *before* the shift is emitted (an
+            // unsigned test also catches negative counts), and the check flags the error.
             "<<" => {
                 let neg = self.icmp(IntPredicate::SLT, y, zero);
-                let wide = self.icmp(IntPredicate::SGT, y, self.i64c(63));
+                let wide = self.icmp(IntPredicate::UGT, y, self.i64c(63));
                 let xnz = self.icmp(IntPredicate::NE, x, zero);
                 let s = self.sel_i(wide, zero, y);
                 let r = self.b.build_left_shift(x, s, "").unwrap();
@@ -323,11 +326,8 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             ">>" => {
                 let neg = self.icmp(IntPredicate::SLT, y, zero);
                 self.check(neg);
-                let s = self.sel_i(
-                    self.icmp(IntPredicate::SGT, y, self.i64c(63)),
-                    self.i64c(63),
-                    y,
-                );
+                let wide = self.icmp(IntPredicate::UGT, y, self.i64c(63));
+                let s = self.sel_i(wide, self.i64c(63), y);
                 self.b.build_right_shift(x, s, true, "").unwrap()
             }
             other => return Err(self.unsupported(format!("operator {other:?}"))),

@@ -157,17 +157,8 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.store(slot, v);
     }
 
-    /// `freeze v` (inkwell has no builder method for it).
     fn freeze(&self, v: BasicValueEnum<'ctx>) -> BasicValueEnum<'ctx> {
-        // SAFETY: a freeze of a value of this function, at the builder's position.
-        unsafe {
-            let raw = llvm_sys::core::LLVMBuildFreeze(
-                self.b.as_mut_ptr(),
-                v.as_value_ref(),
-                c"".as_ptr(),
-            );
-            BasicValueEnum::new(raw)
-        }
+        crate::lower::freeze(&self.b, v)
     }
 
     fn field(&self, r: StructValue<'ctx>, i: u32) -> BasicValueEnum<'ctx> {
