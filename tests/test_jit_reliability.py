@@ -70,6 +70,29 @@ def test_error_before_a_recursive_call_leaves_the_element():
     _same(f, [-1.0, 4.0, -2.0])
 
 
+def test_issue_example_in_a_child():
+    # The issue's example, first call included (was: SIGSEGV in the kernel's recursion).
+    code = textwrap.dedent(
+        """
+        import gilmap, math
+        def h(n):
+            if n <= 0:
+                return 0.0
+            return h(n - 1) + 1.0
+        def f(x):
+            return h(math.sqrt(x))
+        try:
+            gilmap.map(f, [4.0, -1.0])
+        except ValueError as e:
+            print('ValueError', e)
+        print(gilmap.explain(f, dtype=float)['backend'])
+        """
+    )
+    r = run_python(code, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["ValueError math domain error", "jit"]
+
+
 def test_overflow_before_a_loop_does_not_drive_it():
     # 3 * x overflows int64 for large x: CPython then loops ~64 times on a big int; the
     # kernel must leave the element before its wrapped value decides the trip count.
