@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both bootstrap what is missing.
-.PHONY: demo test bootstrap bench wheel wheel-test fmt lint clean
+.PHONY: demo test bootstrap bench wheel wheel-test fmt lint clean fuzz
 
 demo:
 	@bash ci/demo.sh
@@ -18,6 +18,10 @@ wheel:
 
 wheel-test:
 	@bash ci/wheel_test.sh
+
+# The differential fuzzer on every venv: FUZZ_SECONDS per Python (default 300), FUZZ_SEED.
+fuzz:
+	@bash ci/fuzz.sh
 
 fmt:
 	cargo fmt --all

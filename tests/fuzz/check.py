@@ -80,7 +80,9 @@ class Checker:
     def run_one(self, container: str, xs: list[Any], phase: str) -> None:
         data, received = inputs.build(container, xs, self.lane)
         kind = {"list_none": "list", "arrow_sliced": "arrow"}.get(container, container)
-        want = oracle.expected(kind, received, [None if x is None else self.outcome(x) for x in received], self.lane)
+        want = oracle.expected(
+            kind, received, [None if x is None else self.outcome(x) for x in received], self.lane
+        )
         got, line = oracle.observe(self.gilmap, self.f, data, received)
         self.result.runs += 1
         self.result.inputs += len(received)
@@ -163,6 +165,8 @@ def _alarm(signum: int, frame: Any) -> None:
     raise SlowReference
 
 
-def check(case: Case, xs: list[Any] | None = None, containers: tuple[str, ...] = inputs.CONTAINERS) -> Result:
+def check(
+    case: Case, xs: list[Any] | None = None, containers: tuple[str, ...] = inputs.CONTAINERS
+) -> Result:
     """Checks ``case`` on ``xs`` (default: the seed's edge and random inputs)."""
     return Checker(case, containers).run(xs)

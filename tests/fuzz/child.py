@@ -47,7 +47,9 @@ def case_to_json(case: Case) -> dict[str, Any]:
 
 
 def case_from_json(d: dict[str, Any]) -> Case:
-    return Case(d["seed"], d["backend"], d["lane"], d["source"], [(n, dec(v)) for n, v in d["changes"]])
+    return Case(
+        d["seed"], d["backend"], d["lane"], d["source"], [(n, dec(v)) for n, v in d["changes"]]
+    )
 
 
 def emit(obj: dict[str, Any]) -> None:

@@ -46,7 +46,9 @@ class Exprs:
         self.profile = profile
         self.lane = lane
         #: (name, type) pairs visible at the current point, innermost last.
-        self.scope: list[tuple[str, str]] = [("x", {"int64": INT, "float64": FLOAT}.get(lane, BOOL))]
+        self.scope: list[tuple[str, str]] = [
+            ("x", {"int64": INT, "float64": FLOAT}.get(lane, BOOL))
+        ]
         #: helpers callable from here: (name, parameter types, return type).
         self.helpers: list[tuple[str, tuple[str, ...], str]] = []
         self.math_names: dict[str, str] = {}  # math function -> name it is called by
@@ -147,7 +149,9 @@ class Exprs:
 
     def int_bits(self, d: int) -> str:
         r, a = self.r, self.expr(INT, d - 1)
-        op = r.choice(["&", "|", "^", ">>", "<<"] if self.profile != "arrow" else ["&", "|", "^", ">>"])
+        op = r.choice(
+            ["&", "|", "^", ">>", "<<"] if self.profile != "arrow" else ["&", "|", "^", ">>"]
+        )
         if op == "<<":
             if self.profile == "numba":
                 return f"({a} << {self.small_int(d, 63)})"
@@ -178,7 +182,11 @@ class Exprs:
 
     def powmod(self, d: int) -> str:
         r = self.r
-        m = self.expr(INT, d - 1) if r.random() < 0.3 else str(r.choice([7, 97, 1000003, -13, 2**31]))
+        m = (
+            self.expr(INT, d - 1)
+            if r.random() < 0.3
+            else str(r.choice([7, 97, 1000003, -13, 2**31]))
+        )
         return f"pow({self.expr(INT, d - 1)}, {self.expr(INT, d - 1)}, {m})"
 
     def int_of_float(self, d: int) -> str:
@@ -232,7 +240,9 @@ class Exprs:
                 (0.8, self.float_divmod),
             ]
         if self.profile == "jit":
-            forms.append((0.5, lambda d: f"round({self.expr(FLOAT, d - 1)}, {self.r.randrange(0, 6)})"))
+            forms.append(
+                (0.5, lambda d: f"round({self.expr(FLOAT, d - 1)}, {self.r.randrange(0, 6)})")
+            )
         return forms
 
     def float_arith(self, d: int) -> str:
@@ -292,8 +302,19 @@ class Exprs:
                 (1, lambda d: f"(not {self.any_num(d - 1)[0]})"),
                 (1, lambda d: self.andor(BOOL, d)),
                 (0.6, lambda d: f"bool({self.any_num(d - 1)[0]})"),
-                (0.8, lambda d: f"{self.mathfn(self.r.choice(MATH_BOOL_1))}({self.expr(FLOAT, d - 1)})"),
-                (0.5, lambda d: f"({self.expr(BOOL, d - 1)} {self.r.choice('&|^')} {self.expr(BOOL, d - 1)})"),
+                (
+                    0.8,
+                    lambda d: (
+                        f"{self.mathfn(self.r.choice(MATH_BOOL_1))}({self.expr(FLOAT, d - 1)})"
+                    ),
+                ),
+                (
+                    0.5,
+                    lambda d: (
+                        f"({self.expr(BOOL, d - 1)} {self.r.choice('&|^')} "
+                        f"{self.expr(BOOL, d - 1)})"
+                    ),
+                ),
                 (0.4, self.helper_call(BOOL)),
             ]
         return forms

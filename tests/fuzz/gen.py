@@ -97,15 +97,22 @@ class ProgramGen:
                 op = r.choice(["+=", "-=", "*=", "^=", "|=", "&=", "//=", "%="])
                 rhs = self.e.divisor(INT, 2) if op in ("//=", "%=") else self.expr(INT)
                 if op == "*=":  # keep products from growing without bound in loops
-                    return [f"{ind}{name} = ({name} * {self.expr(INT, 1)}) % {r.choice([1000003, 2**31, 2**61])}"]
+                    m = r.choice([1000003, 2**31, 2**61])
+                    return [f"{ind}{name} = ({name} * {self.expr(INT, 1)}) % {m}"]
                 return [f"{ind}{name} {op} {rhs}"]
             op = r.choice(["+=", "-=", "*=", "/="])
-            rhs = self.e.divisor(FLOAT, 2) if op == "/=" else self.expr(r.choice([FLOAT, FLOAT, INT]))
+            rhs = (
+                self.e.divisor(FLOAT, 2) if op == "/=" else self.expr(r.choice([FLOAT, FLOAT, INT]))
+            )
             return [f"{ind}{name} {op} {rhs}"]
         if kind == "if":
-            out = [f"{ind}if {self.expr(BOOL)}:"] + self.block(ind + "    ", ret, depth + 1, r.randint(1, 3))
+            out = [f"{ind}if {self.expr(BOOL)}:"] + self.block(
+                ind + "    ", ret, depth + 1, r.randint(1, 3)
+            )
             while r.random() < 0.3:
-                out += [f"{ind}elif {self.expr(BOOL)}:"] + self.block(ind + "    ", ret, depth + 1, r.randint(1, 2))
+                out += [f"{ind}elif {self.expr(BOOL)}:"] + self.block(
+                    ind + "    ", ret, depth + 1, r.randint(1, 2)
+                )
             if r.random() < 0.5:
                 out += [f"{ind}else:"] + self.block(ind + "    ", ret, depth + 1, r.randint(1, 2))
             return out
@@ -165,7 +172,10 @@ class ProgramGen:
         r = self.r
         params = tuple(r.choice([INT, INT, FLOAT, BOOL]) for _ in range(r.choice([1, 1, 2])))
         ret = r.choice([INT, FLOAT, BOOL])
-        saved, self.e.scope = self.e.scope, [("x", "-")] + [(f"p{k}", t) for k, t in enumerate(params)]
+        saved, self.e.scope = (
+            self.e.scope,
+            [("x", "-")] + [(f"p{k}", t) for k, t in enumerate(params)],
+        )
         self.e.scope += [s for s in saved if s[0].startswith("G")]
         body = self.block("    ", ret, 1, r.randint(0, 2)) if r.random() < 0.6 else []
         body = [b for b in body if b.strip() != "pass"]

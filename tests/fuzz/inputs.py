@@ -85,7 +85,11 @@ def build(container: str, xs: list[Any], lane: str) -> tuple[Any, list[Any]]:
 
 def inputs_for(container: str, xs: list[Any], rng: random.Random) -> list[Any]:
     """The element list for ``container``: with nulls where the container has them."""
-    return with_nulls(xs, rng) if container in ("list_none", "arrow", "arrow_sliced", "chunked") else list(xs)
+    return (
+        with_nulls(xs, rng)
+        if container in ("list_none", "arrow", "arrow_sliced", "chunked")
+        else list(xs)
+    )
 
 
 def value_text(v: Any) -> str:

@@ -87,12 +87,18 @@ def _replacements(parent: ast.AST, name: str, child: ast.AST) -> list[Any]:
     if isinstance(child, ast.Constant):
         v = child.value
         if type(v) is int:
-            return [ast.Constant(c) for c in (0, 1, -1, 2, v // 2) if c != v and abs(c) < abs(v) + (v == 0)]
+            return [
+                ast.Constant(c)
+                for c in (0, 1, -1, 2, v // 2)
+                if c != v and abs(c) < abs(v) + (v == 0)
+            ]
         if type(v) is float:
             return [ast.Constant(c) for c in (0.0, 1.0, 0.5) if repr(c) != repr(v)]
         return []
     subs: list[Any] = [c for c in ast.iter_child_nodes(child) if isinstance(c, ast.expr)]
-    subs = [s for s in subs if not isinstance(s, ast.Name) or s.id not in ("math", "min", "max", "abs")]
+    subs = [
+        s for s in subs if not isinstance(s, ast.Name) or s.id not in ("math", "min", "max", "abs")
+    ]
     if not isinstance(child, ast.Name):
         subs += [ast.Name("x", ast.Load())] + [ast.Constant(c) for c in SMALL_CONSTS]
     return subs
@@ -101,7 +107,7 @@ def _replacements(parent: ast.AST, name: str, child: ast.AST) -> list[Any]:
 def source_variants(source: str) -> Iterator[str]:
     tree = ast.parse(source)
     slots = list(_parent_slots(tree))
-    for k, (parent, name, index, child) in enumerate(slots):
+    for k, (parent, name, _index, child) in enumerate(slots):
         for repl in _replacements(parent, name, child):
             new = copy.deepcopy(tree)
             p2, n2, i2, _ = list(_parent_slots(new))[k]
@@ -126,7 +132,9 @@ def source_variants(source: str) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------------- the loop
-def shrink(case: Case, xs: list[Any], container: str, holds: Holds, seconds: float = 60.0) -> tuple[Case, list[Any], str]:
+def shrink(
+    case: Case, xs: list[Any], container: str, holds: Holds, seconds: float = 60.0
+) -> tuple[Case, list[Any], str]:
     """The smallest (case, inputs, container) found in ``seconds`` that still ``holds``."""
     end = time.monotonic() + seconds
     if container != "list" and holds(case, xs, "list"):
@@ -169,8 +177,12 @@ def main() -> None:
     if job["case"]["backend"] == "numba":
         import numba  # noqa: F401
     case, xs = case_from_json(job["case"]), dec(job["xs"])
-    case, xs, container = shrink(case, xs, job["container"], in_process_holds(job["kind"]), job["seconds"])
-    sys.stdout.write(json.dumps({"case": case_to_json(case), "xs": enc(xs), "container": container}) + "\n")
+    case, xs, container = shrink(
+        case, xs, job["container"], in_process_holds(job["kind"]), job["seconds"]
+    )
+    sys.stdout.write(
+        json.dumps({"case": case_to_json(case), "xs": enc(xs), "container": container}) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -90,7 +90,9 @@ def expected(kind: str, received: list[Any], outcomes: list[Any], lane: str) -> 
     return array_expectation(kind, received, results, lane)
 
 
-def array_expectation(kind: str, received: list[Any], results: list[Any], lane: str) -> Raised | Produced:
+def array_expectation(
+    kind: str, received: list[Any], results: list[Any], lane: str
+) -> Raised | Produced:
     """Documented difference (SEMANTICS.md, "Output"): an array output has one dtype,
     bool < int64 < float64 unified over the elements that produced a value (ints cast to
     float when any float is present); an int outside int64 raises ``OverflowError`` and a
@@ -151,16 +153,28 @@ def as_produced(out: Any) -> Produced:
         dtype = {"double": "float64"}.get(str(out.type), str(out.type))
         return Produced("chunked", dtype, out.to_pylist(), tuple(len(c) for c in out.chunks))
     if mod == "pyarrow":
-        return Produced("arrow", {"double": "float64"}.get(str(out.type), str(out.type)), out.to_pylist())
+        return Produced(
+            "arrow", {"double": "float64"}.get(str(out.type), str(out.type)), out.to_pylist()
+        )
     return Produced(type(out).__name__, "", [out])
 
 
-def compare(want: Raised | Produced, got: Raised | Produced, chunks: tuple[int, ...] = ()) -> Finding | None:
+def compare(
+    want: Raised | Produced, got: Raised | Produced, chunks: tuple[int, ...] = ()
+) -> Finding | None:
     """The first difference between ``want`` (CPython) and ``got`` (gilmap), or None."""
     if isinstance(want, Raised) or isinstance(got, Raised):
         if not (isinstance(want, Raised) and isinstance(got, Raised)):
-            w = f"raises {want.exc.__name__} at {want.index}" if isinstance(want, Raised) else "a result"
-            g = f"raises {got.exc.__name__} ({got.message[:120]})" if isinstance(got, Raised) else "a result"
+            w = (
+                f"raises {want.exc.__name__} at {want.index}"
+                if isinstance(want, Raised)
+                else "a result"
+            )
+            g = (
+                f"raises {got.exc.__name__} ({got.message[:120]})"
+                if isinstance(got, Raised)
+                else "a result"
+            )
             return Finding("mismatch-exception", f"CPython: {w}; gilmap: {g}")
         if want.exc is not got.exc or (
             want.index is not None and got.index is not None and want.index != got.index
@@ -172,14 +186,23 @@ def compare(want: Raised | Produced, got: Raised | Produced, chunks: tuple[int, 
             )
         return None
     if want.kind != got.kind or want.dtype != got.dtype:
-        return Finding("mismatch-type", f"CPython: {want.kind} {want.dtype}; gilmap: {got.kind} {got.dtype}")
+        return Finding(
+            "mismatch-type", f"CPython: {want.kind} {want.dtype}; gilmap: {got.kind} {got.dtype}"
+        )
     if len(want.values) != len(got.values) or (chunks and got.chunks != chunks):
-        return Finding("mismatch-value", f"length {len(got.values)} chunks {got.chunks}, want {len(want.values)} {chunks}")
+        return Finding(
+            "mismatch-value",
+            f"length {len(got.values)} chunks {got.chunks}, want {len(want.values)} {chunks}",
+        )
     for i, (w, g) in enumerate(zip(want.values, got.values, strict=True)):
         if key(w) == key(g):
             continue
         if type(w) is not type(g):
-            return Finding("mismatch-type", f"element {i}: CPython {show(w)} ({type(w).__name__}), gilmap {show(g)} ({type(g).__name__})")
+            return Finding(
+                "mismatch-type",
+                f"element {i}: CPython {show(w)} ({type(w).__name__}), "
+                f"gilmap {show(g)} ({type(g).__name__})",
+            )
         bits = struct.unpack("<QQ", struct.pack("<dd", w, g)) if type(w) is float else (0, 0)
         nan_sign = w != w and g != g and bits[0] ^ bits[1] == 1 << 63
         kind = "mismatch-nan-sign" if nan_sign else "mismatch-value"

@@ -32,18 +32,53 @@ class Outcome:
     crash: str = ""  # "crash" | "hang" | ""
     detail: str = ""
     history: list[int] = field(default_factory=list)  # earlier seeds of the same child
+    backend: str = ""
 
 
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
-    for var in ("GILMAP_NUM_THREADS", "GILMAP_DEBUG", "GILMAP_JIT", "GILMAP_ARROW", "GILMAP_SIMT", "GILMAP_DUMP"):
+    for var in (
+        "GILMAP_NUM_THREADS",
+        "GILMAP_DEBUG",
+        "GILMAP_JIT",
+        "GILMAP_ARROW",
+        "GILMAP_SIMT",
+        "GILMAP_DUMP",
+    ):
         env.pop(var, None)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "tests")])
     env["PYTHONHASHSEED"] = "0"
     return env
 
 
-def run_child(job: dict[str, Any], timeout: float, python: str = sys.executable) -> tuple[list[Outcome], list[int]]:
+SMOKE = """
+import gilmap, numpy as np, pyarrow as pa
+f = lambda x: x * 3 + 1
+def py(v):
+    return v if isinstance(v, list) else v.tolist() if hasattr(v, "dtype") else v.to_pylist()
+for data in ([1, None, 2], np.arange(3), pa.array([1, None, 2]), pa.chunked_array([[1], [], [2]])):
+    got = py(gilmap.map(f, data))
+    assert got == [None if x is None else f(x) for x in py(data)], got
+"""
+
+
+def smoke(python: str = sys.executable) -> str | None:
+    """None if gilmap maps a small function over each container; else what went wrong
+    (e.g. an extension module older than the Python package next to it)."""
+    done = subprocess.run(
+        [python, "-c", SMOKE],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return None if done.returncode == 0 else done.stderr.strip()[-1500:]
+
+
+def run_child(
+    job: dict[str, Any], timeout: float, python: str = sys.executable
+) -> tuple[list[Outcome], list[int]]:
     """Runs ``job`` in one child until it ends or fails; returns the outcomes it reported
     and the seeds it never started (after a crash or hang)."""
     proc = subprocess.Popen(
@@ -102,7 +137,11 @@ def run_child(job: dict[str, Any], timeout: float, python: str = sys.executable)
     if failure and current is not None:
         code = proc.returncode
         why = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
-        detail = f"{why}; stderr: {err.strip()[-600:]}" if failure == "crash" else f"no result in {timeout:.0f} s"
+        detail = (
+            f"{why}; stderr: {err.strip()[-600:]}"
+            if failure == "crash"
+            else f"no result in {timeout:.0f} s"
+        )
         outcomes.append(Outcome(current, None, failure, detail, started[:-1]))
     elif failure and not started:  # died before starting a case: a broken environment
         raise RuntimeError(f"fuzz child failed to start ({failure}): {err[-1500:]}")
@@ -135,6 +174,7 @@ def run_seeds(
                         o.history = []
                     else:
                         o.detail += f" (not alone: after seeds {o.history[-5:]})"
+                o.backend = backend
                 out.append(o)
             chunk = rest
     return out
