@@ -50,6 +50,83 @@ f = make(-0.0)
         [("cell:c0", 0.0)],
         id="jit-closure-negative-zero",
     ),
+    # The other direction: 0.0 changed to -0.0 (seed 201143 of the bool lane).
+    pytest.param(
+        "jit",
+        "bool",
+        "list",
+        201143,
+        """\
+G0 = 0.0
+f = lambda x: G0
+""",
+        [False],
+        [("G0", -0.0)],
+        id="jit-global-positive-zero-guard",
+    ),
+    # Float `%` and `//` of an infinity: CPython's fmod gives the x86 default NaN (sign bit
+    # set), the JIT a positive NaN. CPython -nan, gilmap nan (element 1).
+    pytest.param(
+        "jit",
+        "float64",
+        "list",
+        200331,
+        """\
+f = lambda x: x % 2.0
+""",
+        [3.0, float("inf")],
+        [],
+        id="jit-float-mod-inf-nan-sign",
+    ),
+    pytest.param(
+        "jit",
+        "float64",
+        "list",
+        200331,
+        """\
+f = lambda x: x // 2.0
+""",
+        [3.0, float("inf")],
+        [],
+        id="jit-float-floordiv-inf-nan-sign",
+    ),
+    # `False * -x` for x = -nan: CPython multiplies 0.0 by +nan (the negated input) and
+    # keeps that NaN; the JIT gives -nan (found on the lane-parallel kernel, seed 200741;
+    # the element kernel gives -nan too).
+    pytest.param(
+        "jit",
+        "float64",
+        "list",
+        200741,
+        """\
+def f(x):
+    return False * -x
+""",
+        [-float("nan")],
+        [],
+        id="jit-bool-times-negated-nan-sign",
+    ),
+    # numba_native: the dispatcher raises ZeroDivisionError for element 1 (7 % 7 == 0);
+    # gilmap raises RuntimeError "g raised in native code for element 0 but not when called
+    # again from Python" (wrong element, wrong type; seed 200201 minimized by hand).
+    pytest.param(
+        "numba",
+        "int64",
+        "list",
+        200201,
+        """\
+import numba
+
+@numba.njit
+def f(x):
+    if x > 0:
+        v8 = 0.5 / (x % 7)
+    return x
+""",
+        [1, 7],
+        [],
+        id="numba-raise-in-dead-branch-wrong-element",
+    ),
     # arrow_kernel: `-nan ** 1` is the same NaN in CPython (sign kept); pyarrow's power
     # gives a positive NaN. CPython -nan, gilmap nan.
     pytest.param(
@@ -87,7 +164,7 @@ def f(x):
 @pytest.mark.parametrize("backend, lane, container, seed, source, xs, changes", CASES)
 def test_fuzz_regression(backend, lane, container, seed, source, xs, changes):
     if backend == "numba":
-        pytest.importorskip("numba")
+        pytest.importorskip("numba")  # numba_native is considered once numba is imported
     result = check(Case(seed, backend, lane, source, changes), xs, (container,))
     assert not result.skipped, result.skipped
     assert result.findings == [], result.findings

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from .child import case_from_json, case_to_json, dec, enc
 from .gen import generate
 from .inputs import value_text, values
 from .minimize import shrink, subprocess_holds
-from .runner import ROOT, Outcome, child_env, run_seeds, smoke
+from .runner import Outcome, child_cwd, child_env, run_seeds, smoke
 
 ROTATION = ("jit", "jit", "arrow", "jit", "jit", "numba", "jit", "arrow")
 
@@ -93,7 +94,7 @@ def minimize(o: Outcome, seconds: float, timeout: float, python: str) -> dict[st
         try:
             done = subprocess.run(
                 [python, "-m", "tests.fuzz.minimize"],
-                input=json.dumps(job), capture_output=True, text=True, cwd=ROOT,
+                input=json.dumps(job), capture_output=True, text=True, cwd=child_cwd(),
                 env=child_env(), timeout=seconds + 120,
             )  # fmt: skip
             last = json.loads(done.stdout.strip().splitlines()[-1])
@@ -141,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minimize-seconds", type=float, default=60.0)
     ap.add_argument("--max-minimize", type=int, default=12, help="distinct findings to minimize")
     ap.add_argument("--python", default=sys.executable, help="interpreter of the children")
+    ap.add_argument("--gilmap-path", default="", help="directory holding the gilmap to test")
     args = ap.parse_args(argv)
+    if args.gilmap_path:
+        os.environ["GILMAP_FUZZ_PATH"] = os.path.abspath(args.gilmap_path)
+    if os.sep in args.python:  # the children run in another directory
+        args.python = os.path.abspath(args.python)
     broken = smoke(args.python)
     if broken:
         print(f"gilmap does not work in {args.python}; not fuzzing:\n{broken}", file=sys.stderr)

@@ -35,6 +35,11 @@ class Outcome:
     backend: str = ""
 
 
+def child_cwd() -> str:
+    """The children's working directory (first on their sys.path with ``-m``)."""
+    return os.environ.get("GILMAP_FUZZ_PATH") or str(ROOT)
+
+
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
     for var in (
@@ -46,7 +51,12 @@ def child_env() -> dict[str, str]:
         "GILMAP_DUMP",
     ):
         env.pop(var, None)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "tests")])
+    paths = [str(ROOT), str(ROOT / "tests")]
+    # Another copy of the gilmap package to test (--gilmap-path): e.g. a snapshot whose
+    # extension module matches its Python files while the tree is being rebuilt.
+    if os.environ.get("GILMAP_FUZZ_PATH"):
+        paths.insert(0, os.environ["GILMAP_FUZZ_PATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
     env["PYTHONHASHSEED"] = "0"
     return env
 
@@ -67,7 +77,7 @@ def smoke(python: str = sys.executable) -> str | None:
     (e.g. an extension module older than the Python package next to it)."""
     done = subprocess.run(
         [python, "-c", SMOKE],
-        cwd=ROOT,
+        cwd=child_cwd(),
         env=child_env(),
         capture_output=True,
         text=True,
@@ -83,7 +93,7 @@ def run_child(
     and the seeds it never started (after a crash or hang)."""
     proc = subprocess.Popen(
         [python, "-m", "tests.fuzz.child"],
-        cwd=ROOT,
+        cwd=child_cwd(),
         env=child_env(),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
