@@ -155,8 +155,36 @@ def shutdown_workers() -> None:
     _gilmap.shutdown_workers()
 
 
+def _shutdown_at_exit() -> None:
+    """The workers' end at interpreter exit: never waits for ever, never lets 3.12 abort.
+
+    Calls in flight are cancelled and a worker inside an element is interrupted (it gets
+    ``KeyboardInterrupt`` at its next bytecode back-edge or call). A worker still busy after
+    the grace period (``src/pool/mod.rs``: 2 s) is blocked in C code (a sleep, a lock, I/O)
+    and its sub-interpreter cannot be ended from this thread. CPython 3.13 tears such
+    leftovers down itself; 3.12 would abort ("remaining subinterpreters"), so there the
+    process leaves now, as daemon threads are left: streams flushed, ``os._exit``, status 1
+    if the main thread ended with an uncaught exception, else 0 (a ``sys.exit(n)`` code and
+    atexit functions registered before gilmap was imported are lost).
+    """
+    _gilmap.shutdown_workers()
+    if sys.version_info >= (3, 13) or not _gilmap.pool_running():
+        return
+    print(
+        "gilmap: a worker is still inside an element after its call was cancelled at exit "
+        "(blocked in C code); exiting without waiting for it",
+        file=sys.stderr,
+    )
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - closed or broken streams must not block the exit
+            pass
+    os._exit(1 if getattr(sys, "last_value", None) is not None else 0)
+
+
 # CPython 3.12 aborts at exit while sub-interpreters are alive: stop the workers first.
-atexit.register(shutdown_workers)
+atexit.register(_shutdown_at_exit)
 # A fork while sub-interpreters exist hangs the child inside CPython's after-fork clean-up
 # (it waits for locks held by worker threads that do not exist there). So the workers are
 # stopped before every os.fork() (the parent restarts them on its next map), and the child

@@ -284,3 +284,48 @@ SYNCED_LABEL = "a"
 def add_synced_offset(x):
     """Reads module globals the caller may change at run time."""
     return x + SYNCED_OFFSET + len(SYNCED_LABEL)
+
+
+# ----------------------------------------------------------------- never-ending elements
+
+
+def _mark(name):
+    marker_dir = os.environ.get(MARKER_ENV)
+    if marker_dir:
+        with open(os.path.join(marker_dir, name), "w"):
+            pass
+
+
+def forever(x):
+    """Never returns for x == -1 (a pure-Python loop; drops a "stuck" marker first)."""
+    if x == -1:
+        _mark("stuck")
+        while True:
+            pass
+    return x + 1
+
+
+def forever_swallowing(x):
+    """Like ``forever`` but catches every exception inside its loop."""
+    if x == -1:
+        _mark("stuck")
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+    return x + 1
+
+
+def blocked(x):
+    """Blocks in C (a long time.sleep) for x == -1, after a "stuck" marker."""
+    if x == -1:
+        _mark("stuck")
+        time.sleep(3600)
+    return x + 1
+
+
+def plus_one(x):
+    """A cheap element (overhead measurements)."""
+    return x + 1

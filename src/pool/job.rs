@@ -156,16 +156,28 @@ impl Job {
         );
     }
 
+    /// Stops the job: no chunk or element starts any more, and workers inside an element
+    /// of it get `KeyboardInterrupt` raised at their next eval-breaker check (see
+    /// `control.rs`; the exception is discarded with the job's error).
     pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Relaxed);
+        self.cancelled.store(true, Ordering::SeqCst);
+        super::control::interrupt(self);
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
+        self.cancelled.load(Ordering::SeqCst)
     }
 
+    /// The error deciding the call's exception. None for a cancelled job: its caller
+    /// raises the cancellation's own exception (KeyboardInterrupt, shutdown), not the
+    /// interrupt a worker got because of it.
     pub fn take_error(&self) -> Option<GilmapError> {
-        self.error.lock().unwrap().take()
+        let err = self.error.lock().unwrap().take();
+        if self.is_cancelled() {
+            None
+        } else {
+            err
+        }
     }
 
     /// Called under the pool's queue lock when a worker picks the job.

@@ -5,6 +5,7 @@
 //! from several Python threads interleave safely). After `fork()` the child forgets the
 //! parent's pool (its threads do not exist there) and starts a new one on demand.
 
+mod control;
 mod interp;
 pub mod job;
 mod worker;
@@ -12,6 +13,7 @@ mod worker;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use job::{Job, WorkerStats};
 
@@ -20,6 +22,9 @@ use crate::error::{GilmapError, Result};
 #[derive(Default)]
 struct Queue {
     jobs: VecDeque<Arc<Job>>,
+    /// The job of each worker inside one (a job leaves `jobs` once nothing is left to
+    /// claim, while workers may still be inside its last elements).
+    entered: Vec<Arc<Job>>,
     shutdown: bool,
 }
 
@@ -39,7 +44,9 @@ impl Shared {
                     q.jobs.pop_front().unwrap().close();
                 } else {
                     front.enter();
-                    return Some(front.clone());
+                    let job = front.clone();
+                    q.entered.push(job.clone());
+                    return Some(job);
                 }
             }
             if q.shutdown {
@@ -53,6 +60,9 @@ impl Shared {
     fn leave(&self, job: &Arc<Job>, stats: WorkerStats) {
         {
             let mut q = self.queue.lock().unwrap();
+            if let Some(pos) = q.entered.iter().position(|j| Arc::ptr_eq(j, job)) {
+                q.entered.swap_remove(pos);
+            }
             if let Some(pos) = q.jobs.iter().position(|j| Arc::ptr_eq(j, job)) {
                 if job.exhausted() {
                     q.jobs.remove(pos).unwrap().close();
@@ -77,6 +87,11 @@ pub struct Pool {
 }
 
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
+
+/// How long a cancelling stop waits for the workers to end their interpreters. Interrupted
+/// Python code stops within microseconds; a worker still busy after this is blocked in C
+/// code (a sleep, a lock, I/O) and is left behind (see [`shutdown`]).
+pub const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Number of workers: `GILMAP_NUM_THREADS` or the available cores.
 pub fn configured_threads() -> Result<usize> {
@@ -128,20 +143,38 @@ impl Pool {
         Ok(pool)
     }
 
-    /// Stops the workers; with `cancel`, jobs in flight stop at their next element (their
-    /// callers get an error), otherwise they finish first.
-    fn stop(&mut self, cancel: bool) {
+    /// Stops the workers. With `cancel`, jobs in flight stop (workers inside an element are
+    /// interrupted; their callers get an error) and workers get [`STOP_GRACE`] to end;
+    /// otherwise jobs finish first and the wait is unbounded. Returns how many workers were
+    /// left running (only with `cancel`).
+    fn stop(&mut self, cancel: bool) -> usize {
         {
-            let mut q = self.shared.queue.lock().unwrap();
+            let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
             if cancel {
-                q.jobs.iter().for_each(|j| j.cancel());
+                q.jobs
+                    .iter()
+                    .chain(q.entered.iter())
+                    .for_each(|j| j.cancel());
             }
             q.shutdown = true;
             self.shared.wake.notify_all();
         }
+        let deadline = Instant::now() + STOP_GRACE;
+        let mut left = 0;
         for t in self.threads.drain(..) {
+            if cancel {
+                while !t.is_finished() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                if !t.is_finished() {
+                    // Detached: it ends its interpreter itself if its element ever returns.
+                    left += 1;
+                    continue;
+                }
+            }
             let _ = t.join();
         }
+        left
     }
 }
 
@@ -162,8 +195,10 @@ pub fn get() -> Result<(Arc<Shared>, usize)> {
     Ok(out)
 }
 
-/// Stops and joins the workers. With `cancel`, calls in flight are stopped and fail;
-/// otherwise they finish first. Call without the GIL.
+/// Stops and joins the workers. With `cancel`, calls in flight are stopped (a worker inside
+/// an element is interrupted) and fail, and a worker that has not ended its interpreter
+/// after [`STOP_GRACE`] (blocked in C code) is left running detached: [`is_running`] stays
+/// true. Without `cancel` calls in flight finish first. Call without the GIL.
 pub fn shutdown(cancel: bool) {
     let pool = POOL.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(mut p) = pool {
@@ -182,13 +217,22 @@ pub fn forget_after_fork() {
             std::mem::forget(p);
         }
     }
+    control::forget_after_fork();
 }
 
-/// Whether worker threads are running in this process.
+/// Whether worker threads with a live sub-interpreter exist in this process: a running
+/// pool, or workers [`shutdown`] had to leave behind.
 pub fn is_running() -> bool {
-    POOL.lock()
+    let pool = POOL
+        .lock()
         .map(|g| g.as_ref().is_some_and(|p| p.pid == std::process::id()))
-        .unwrap_or(false)
+        .unwrap_or(false);
+    pool || control::any_alive()
+}
+
+/// Whether workers stuck in an element can be interrupted on this CPython.
+pub fn interrupts_supported() -> bool {
+    control::interrupts_supported()
 }
 
 #[cfg(test)]

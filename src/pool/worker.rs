@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use pyo3::ffi;
 
+use super::control::WorkerControl;
 use super::interp::{
     capture_exception, import_qualname, set_sys_path, sync_globals, to_str, Owned, SubInterpreter,
 };
@@ -19,6 +20,7 @@ use crate::output::{TAG_BOOL, TAG_FLOAT, TAG_INT};
 struct Worker {
     index: usize,
     interp: SubInterpreter,
+    control: Arc<WorkerControl>,
     sys_path: Vec<String>,
     funcs: HashMap<(String, String), Owned>,
 }
@@ -32,20 +34,33 @@ pub fn run(index: usize, shared: Arc<Shared>, ready: std::sync::mpsc::Sender<Res
             return;
         }
     };
+    let control = WorkerControl::register();
     let _ = ready.send(Ok(()));
     let mut worker = Worker {
         index,
         interp,
+        control,
         sys_path: Vec::new(),
         funcs: HashMap::new(),
     };
     while let Some(job) = shared.next_job() {
+        worker.control.set_job(Some(&job));
         let stats = worker.run_job(&job);
+        worker.control.set_job(None);
         shared.leave(&job, stats);
     }
-    let Worker { interp, funcs, .. } = worker;
+    let Worker {
+        interp,
+        funcs,
+        control,
+        ..
+    } = worker;
     drop(funcs);
+    // No interrupt can be queued from here on; the ones already queued run (and do
+    // nothing: no job is current) inside Py_EndInterpreter, while `control` is still alive.
+    control.unregister();
     interp.end();
+    drop(control);
 }
 
 impl Worker {
@@ -56,6 +71,11 @@ impl Worker {
             thread_id: unsafe { libc::gettid() } as u64,
             ..Default::default()
         };
+        if job.is_cancelled() {
+            // Cancelled before this worker entered it (checked after `set_job`: see
+            // WorkerControl::set_job).
+            return stats;
+        }
         let func = match self.function(job) {
             Ok(f) => f,
             Err(exc) => {
@@ -72,7 +92,7 @@ impl Worker {
                     break;
                 }
                 // SAFETY: this worker's interpreter is current; index i is ours alone.
-                if let Err(e) = unsafe { call_one(job, func, i) } {
+                if let Err(e) = unsafe { call_one(job, &self.control, func, i) } {
                     job.fail(i, e);
                     break;
                 }
@@ -113,7 +133,12 @@ impl Worker {
 }
 
 /// Calls `func` on element `i` and stores its result (null slots are skipped).
-unsafe fn call_one(job: &Job, func: *mut ffi::PyObject, i: usize) -> Result<(), GilmapError> {
+unsafe fn call_one(
+    job: &Job,
+    control: &WorkerControl,
+    func: *mut ffi::PyObject,
+    i: usize,
+) -> Result<(), GilmapError> {
     let input = &job.input;
     if !input.is_valid(i) {
         return Ok(());
@@ -130,7 +155,24 @@ unsafe fn call_one(job: &Job, func: *mut ffi::PyObject, i: usize) -> Result<(), 
             exc: Box::new(capture_exception()),
         });
     };
-    let Some(res) = Owned::new(ffi::PyObject_CallOneArg(func, arg.ptr())) else {
+    control.set_in_call(true);
+    let res = ffi::PyObject_CallOneArg(func, arg.ptr());
+    control.set_in_call(false);
+    let Some(res) = Owned::new(res) else {
+        if job.is_cancelled() {
+            // Most likely the interrupt (control.rs): the job's error is discarded anyway,
+            // so skip formatting a traceback.
+            ffi::PyErr_Clear();
+            return Err(GilmapError::Worker {
+                index: i + input.base,
+                exc: Box::new(crate::error::CapturedException {
+                    type_module: "builtins".into(),
+                    type_qualname: "KeyboardInterrupt".into(),
+                    message: "cancelled".into(),
+                    traceback: String::new(),
+                }),
+            });
+        }
         return Err(GilmapError::Worker {
             index: i + input.base,
             exc: Box::new(capture_exception()),
