@@ -127,6 +127,38 @@ def f(x):
         [],
         id="numba-raise-in-dead-branch-wrong-element",
     ),
+    # The JIT folds `math.inf // 1.5` at compile time to +nan; CPython computes -nan (x86
+    # default NaN from fmod), and copysign turns the NaN sign into a value: CPython 1.0 for
+    # x = 2.0, gilmap 3.0 (seed 303590, found on 3.13).
+    pytest.param(
+        "jit",
+        "float64",
+        "list",
+        303590,
+        """\
+import math
+f = lambda x: math.copysign(1.0, math.inf // 1.5) + x
+""",
+        [2.0],
+        [],
+        id="jit-folded-floordiv-nan-sign-copysign",
+    ),
+    # A ChunkedArray whose first chunk has a result that does not fit int64 and whose last
+    # chunk raises in f: list(map) raises ZeroDivisionError (f fails before any output is
+    # built), a flat array too; HEAD (3c67928f) raised OverflowError for element 0 (chunks
+    # were run and assembled one at a time). Seeds 388, 300161, 303318.
+    pytest.param(
+        "jit",
+        "int64",
+        "chunked",
+        388,
+        """\
+f = lambda x: x * 2**62 if x > 2 else 1 // (x - 2)
+""",
+        [4, 3, 2],
+        [],
+        id="jit-chunked-output-error-before-later-chunk-raises",
+    ),
     # arrow_kernel: `-nan ** 1` is the same NaN in CPython (sign kept); pyarrow's power
     # gives a positive NaN. CPython -nan, gilmap nan.
     pytest.param(
