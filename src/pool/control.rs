@@ -45,6 +45,10 @@ pub struct WorkerControl {
     /// The worker is inside the user's function (interrupts outside it, in gilmap's own
     /// Python calls such as formatting a traceback, would only add noise). Worker-only.
     in_call: AtomicBool,
+    /// The worker's thread: pending calls run on whichever thread of the interpreter checks
+    /// first, and on 3.13 the main thread runs a leftover interpreter's last Python code
+    /// when it tears it down at exit; only the worker itself must be interrupted.
+    thread: libc::pthread_t,
 }
 
 /// Every live worker of this process (and, after a fork, stale ones of the parent, which
@@ -78,6 +82,8 @@ impl WorkerControl {
             interp: Mutex::new(interp),
             current_job: AtomicPtr::new(std::ptr::null_mut()),
             in_call: AtomicBool::new(false),
+            // SAFETY: pthread_self has no preconditions.
+            thread: unsafe { libc::pthread_self() },
         });
         REGISTRY
             .lock()
@@ -149,6 +155,9 @@ unsafe extern "C" fn interrupt_call(arg: *mut c_void) -> c_int {
     // SAFETY (caller): `arg` is an `Arc<WorkerControl>`'s pointer, alive while the worker
     // lives, and pending calls of an interpreter run only on its threads before its end.
     let ctl = &*(arg as *const WorkerControl);
+    if libc::pthread_equal(ctl.thread, libc::pthread_self()) == 0 {
+        return 0;
+    }
     let job = ctl.current_job.load(Ordering::Relaxed);
     // SAFETY: a non-null `current_job` was stored by this very thread, which keeps the job
     // alive until it clears the field.
