@@ -42,8 +42,11 @@ print("EXPLAIN", gilmap.explain(g.forever)["backend"], flush=True)
 """
 
 
-@pytest.mark.parametrize("func", ["forever", "forever_swallowing"])
+@pytest.mark.parametrize("func", ["forever", "forever_swallowing", "blocked"])
 def test_ctrl_c_interrupts_a_worker_in_an_endless_python_loop(func, tmp_path):
+    # forever*: the worker gets KeyboardInterrupt and leaves the element. blocked (a C
+    # sleep): the worker stays in it, but the caller does not wait for it (it will read no
+    # more input); the next map runs on the other workers, and the exit is not held up.
     proc = subprocess.Popen(
         [sys.executable, "-c", SIGINT_SCRIPT.format(func=func)],
         cwd=ROOT,

@@ -109,11 +109,20 @@ impl WorkerControl {
         self.current_job.store(p, Ordering::SeqCst);
     }
 
-    /// The worker enters or leaves the user's function. Read only on the worker thread
-    /// (by [`interrupt_call`]), so relaxed: a plain store, the whole per-element cost.
+    /// The worker has read its element's input and enters the user's function. Release:
+    /// a caller that sees `true` ([`released`]) knows those reads are done.
     #[inline]
-    pub fn set_in_call(&self, inside: bool) {
-        self.in_call.store(inside, Ordering::Relaxed);
+    pub fn enter_call(&self) {
+        self.in_call.store(true, Ordering::Release);
+    }
+
+    /// The worker leaves the user's function. SeqCst pairs with the cancelling caller's
+    /// (Dekker): either the caller sees `false` (and waits), or the worker's next check of
+    /// `job.limit()` sees the cancellation (and reads no more input). On x86 an `xchg`,
+    /// the only per-element cost of all this.
+    #[inline]
+    pub fn leave_call(&self) {
+        self.in_call.store(false, Ordering::SeqCst);
     }
 }
 
@@ -146,6 +155,20 @@ pub fn interrupt(job: &Job) {
             }
         }
     }
+}
+
+/// Whether the cancelled `job` no longer touches its caller's data: every worker of this
+/// process still in it is inside the user's function (blocked in C code, say), past its
+/// input reads, and will leave the job when that call returns without reading more. The
+/// caller may then return (raising) without waiting for those calls; the job's own memory
+/// (results) lives on in the workers' `Arc`s.
+pub fn released(job: &Job) -> bool {
+    let me = job as *const Job as *mut Job;
+    let pid = std::process::id();
+    let reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    reg.iter()
+        .filter(|c| c.pid == pid && c.current_job.load(Ordering::SeqCst) == me)
+        .all(|c| c.in_call.load(Ordering::SeqCst))
 }
 
 /// Runs on the worker thread, inside its eval loop, holding its GIL: raises

@@ -97,7 +97,8 @@ impl Job {
     /// Upper bound (exclusive) of indices still worth computing.
     #[inline]
     pub fn limit(&self) -> usize {
-        if self.cancelled.load(Ordering::Relaxed) {
+        // SeqCst (a plain load on x86): see WorkerControl::leave_call.
+        if self.cancelled.load(Ordering::SeqCst) {
             0
         } else {
             self.first_error.load(Ordering::Relaxed).min(self.input.len)
@@ -203,14 +204,21 @@ impl Job {
         }
     }
 
-    /// Waits up to `timeout` for every worker to be done with the job.
+    /// Waits up to `timeout` for every worker to be done with the caller's data: all
+    /// left the job, or (cancelled job) the ones left are inside calls that will not read
+    /// the input again (`control::released`: a worker blocked in C code does not keep
+    /// the interrupted caller waiting). The results are only read when not cancelled.
     pub fn wait_done(&self, timeout: Duration) -> bool {
+        let released = || self.is_cancelled() && super::control::released(self);
+        if released() {
+            return true;
+        }
         let st = self.state.lock().unwrap();
         let (st, _) = self
             .done
             .wait_timeout_while(st, timeout, |s| !(s.closed && s.inside == 0))
             .unwrap();
-        st.closed && st.inside == 0
+        (st.closed && st.inside == 0) || released()
     }
 }
 

@@ -155,9 +155,9 @@ unsafe fn call_one(
             exc: Box::new(capture_exception()),
         });
     };
-    control.set_in_call(true);
+    control.enter_call();
     let res = ffi::PyObject_CallOneArg(func, arg.ptr());
-    control.set_in_call(false);
+    control.leave_call();
     let Some(res) = Owned::new(res) else {
         if job.is_cancelled() {
             // Most likely the interrupt (control.rs): the job's error is discarded anyway,
