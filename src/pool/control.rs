@@ -116,13 +116,14 @@ impl WorkerControl {
         self.in_call.store(true, Ordering::Release);
     }
 
-    /// The worker leaves the user's function. SeqCst pairs with the cancelling caller's
-    /// (Dekker): either the caller sees `false` (and waits), or the worker's next check of
-    /// `job.limit()` sees the cancellation (and reads no more input). On x86 an `xchg`,
-    /// the only per-element cost of all this.
+    /// The worker leaves the user's function. With [`released`]'s `membarrier` this is an
+    /// asymmetric Dekker: either the caller sees `false` (and waits), or the worker's next
+    /// check of `job.limit()` sees the cancellation (and reads no more input). The worker
+    /// side needs only a compiler fence: a plain store, the per-element cost.
     #[inline]
     pub fn leave_call(&self) {
-        self.in_call.store(false, Ordering::SeqCst);
+        self.in_call.store(false, Ordering::Relaxed);
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
     }
 }
 
@@ -163,12 +164,33 @@ pub fn interrupt(job: &Job) {
 /// caller may then return (raising) without waiting for those calls; the job's own memory
 /// (results) lives on in the workers' `Arc`s.
 pub fn released(job: &Job) -> bool {
+    if !heavy_barrier() {
+        return false; // no asymmetric fence here: wait for the workers as before
+    }
     let me = job as *const Job as *mut Job;
     let pid = std::process::id();
     let reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
     reg.iter()
         .filter(|c| c.pid == pid && c.current_job.load(Ordering::SeqCst) == me)
         .all(|c| c.in_call.load(Ordering::SeqCst))
+}
+
+/// The heavy side of the asymmetric fence: a full memory barrier on every running thread
+/// of this process (Linux `membarrier`, private expedited, registered first; registering
+/// again is a no-op). False when the kernel (or a seccomp filter) refuses.
+fn heavy_barrier() -> bool {
+    const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+    const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+    // SAFETY: membarrier takes (cmd, flags, cpu_id) integers and touches no memory of ours.
+    unsafe {
+        libc::syscall(
+            libc::SYS_membarrier,
+            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+            0,
+            0,
+        ) == 0
+            && libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0
+    }
 }
 
 /// Runs on the worker thread, inside its eval loop, holding its GIL: raises
