@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,13 @@ def smoke(python: str = sys.executable) -> str | None:
     return None if done.returncode == 0 else done.stderr.strip()[-1500:]
 
 
+def _pump(stream: Any, put: Any) -> None:
+    """Passes each line of ``stream`` to ``put``, then "" at its end."""
+    for line in stream:
+        put(line)
+    put("")
+
+
 def run_child(
     job: dict[str, Any], timeout: float, python: str = sys.executable
 ) -> tuple[list[Outcome], list[int]]:
@@ -108,8 +116,13 @@ def run_child(
     outcomes: list[Outcome] = []
     current: int | None = None
     started: list[int] = []
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    # Both pipes are drained by threads: select() on a buffered text pipe can miss a line
+    # already read into the buffer, and a full stderr pipe would block the child.
+    lines: queue.Queue[str] = queue.Queue()
+    err_lines: list[str] = []
+    threading.Thread(target=_pump, args=(proc.stdout, lines.put), daemon=True).start()
+    err_thread = threading.Thread(target=_pump, args=(proc.stderr, err_lines.append), daemon=True)
+    err_thread.start()
     deadline = time.monotonic() + timeout
     failure = ""
     while True:
@@ -117,13 +130,11 @@ def run_child(
         if left <= 0:
             failure = "hang"
             break
-        if not sel.select(timeout=min(left, 1.0)):
-            if proc.poll() is not None and not sel.select(timeout=0):
-                failure = "crash"
-                break
+        try:
+            line = lines.get(timeout=min(left, 1.0))
+        except queue.Empty:
             continue
-        line = proc.stdout.readline()
-        if not line:
+        if not line:  # end of output
             failure = "crash"
             break
         event = json.loads(line)
@@ -142,8 +153,8 @@ def run_child(
         except ProcessLookupError:
             pass
     proc.wait()
-    err = proc.stderr.read()[-2000:]
-    sel.close()
+    err_thread.join(timeout=10)
+    err = "".join(err_lines)[-2000:]
     if failure and current is not None:
         code = proc.returncode
         why = f"signal {-code}" if code is not None and code < 0 else f"exit {code}"
