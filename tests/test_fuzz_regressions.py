@@ -121,6 +121,20 @@ def f(x):
         [],
         id="jit-bool-times-negated-nan-sign",
     ),
+    # `-(x * x)` for a NaN x: CPython negates the product (x86 keeps the first operand's
+    # NaN, so -nan -> +nan); the JIT gives the NaN unnegated (as if computed (-x) * x).
+    pytest.param(
+        "jit",
+        "float64",
+        "list",
+        600516,
+        """\
+f = lambda x: -(x * x)
+""",
+        [-float("nan"), float("nan")],
+        [],
+        id="jit-negated-product-nan-sign",
+    ),
     # numba_native: the dispatcher raises ZeroDivisionError for element 1 (7 % 7 == 0);
     # gilmap raises RuntimeError "g raised in native code for element 0 but not when called
     # again from Python" (wrong element, wrong type; seed 200201 minimized by hand).
