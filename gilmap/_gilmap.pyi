@@ -11,7 +11,13 @@ class Column:
     @staticmethod
     def from_sequence(seq: list[Any] | tuple[Any, ...]) -> Column: ...
     @staticmethod
-    def from_buffer(obj: Any, lane: Literal["int64", "bool", "float64"]) -> Column: ...
+    def from_buffer(
+        obj: Any, lane: Literal["int64", "bool", "float64"], validity: bytes | None = None
+    ) -> Column: ...
+    @staticmethod
+    def from_arrow_chunks(
+        arrays: Sequence[Any], lane: Literal["int64", "bool", "float64"]
+    ) -> Column: ...
     @staticmethod
     def from_arrow(
         array: Any, lane: Literal["int64", "bool", "float64"], base: int = 0
@@ -83,6 +89,9 @@ class JitKernel:
     def n_captures(self) -> int: ...
 
 def jit_compile(text: str, lane: Literal["int64", "bool", "float64"]) -> tuple[JitKernel, bool]: ...
+def jit_cache_info() -> tuple[int, int]:
+    """(kernels kept in the cache, its capacity)."""
+
 def jit_map(
     kernel: JitKernel,
     column: Column,

@@ -4,9 +4,8 @@
 //! function in CPython, in index order, so the first failing element raises CPython's own
 //! exception and every other result is CPython's value.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use gilmap_llvm::{Kernel, Lane as KLane, TAG_DEOPT, TAG_FLOAT, TAG_INT};
 use pyo3::create_exception;
@@ -15,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
 use crate::column::{Column, ColumnView, Lane};
+use crate::kernel_cache::KernelCache;
 use crate::outbuf::OutBuf;
 use crate::output::Results;
 use crate::parallel;
@@ -44,7 +44,7 @@ const SIMT_PROBE: usize = 64;
 /// and lane) pays for itself: a tier-up, as JITs do for hot code.
 const SIMT_WORTH: f64 = 0.06;
 
-static KERNELS: OnceLock<Mutex<HashMap<String, Arc<Kernel>>>> = OnceLock::new();
+static KERNELS: KernelCache = KernelCache::new();
 
 /// A compiled kernel, as seen from Python.
 #[pyclass(module = "gilmap._gilmap", frozen, name = "JitKernel")]
@@ -123,9 +123,8 @@ pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKerne
     let lane = klane(lane)?;
     let key = gilmap_llvm::kernel::cache_key(text, lane, gilmap_llvm::Simt::from_env())
         .map_err(|e| JitRefused::new_err(e.to_string()))?;
-    let cache = KERNELS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(k) = cache.lock().unwrap().get(&key) {
-        return Ok((JitKernel { kernel: k.clone() }, true));
+    if let Some(kernel) = KERNELS.get(&key) {
+        return Ok((JitKernel { kernel }, true));
     }
     let text = text.to_string();
     // One compile at a time: two threads mapping the same new function must not both
@@ -133,16 +132,22 @@ pub fn jit_compile(py: Python<'_>, text: &str, lane: &str) -> PyResult<(JitKerne
     static COMPILING: Mutex<()> = Mutex::new(());
     let kernel = py.detach(|| {
         let _guard = COMPILING.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = cache.lock().unwrap().get(&key) {
-            return Ok(k.clone());
+        if let Some(k) = KERNELS.get(&key) {
+            return Ok(k);
         }
         let k = Arc::new(gilmap_llvm::compile(&text, lane)?);
-        cache.lock().unwrap().insert(key, k.clone());
+        KERNELS.insert(key, k.clone());
         Ok(k)
     });
     let kernel =
         kernel.map_err(|e: gilmap_llvm::CompileError| JitRefused::new_err(e.to_string()))?;
     Ok((JitKernel { kernel }, false))
+}
+
+/// `(kernels kept in the cache, its capacity)`.
+#[pyfunction]
+pub fn jit_cache_info() -> (usize, usize) {
+    (KERNELS.len(), crate::kernel_cache::CAPACITY)
 }
 
 /// Raw pointers of one run, shareable with the pool threads (valid until the run ends).
@@ -317,7 +322,17 @@ pub fn jit_map<'py>(
         caps: captures.as_ptr(),
         abort: std::ptr::null(),
     };
-    let seen = run_kernel(py, &k, ptrs, n)?;
+    // Null slots hold a valid element's value (src/column.rs), so a kernel's work on them
+    // is bounded; with no valid element at all there is no such value and nothing to run.
+    let all_null = view.has_nulls() && (0..n).all(|i| !view.is_valid(i));
+    let seen = if all_null {
+        if k.static_tag.is_none() {
+            tags.fill(TAG_DEOPT as u8);
+        }
+        1 << TAG_DEOPT
+    } else {
+        run_kernel(py, &k, ptrs, n)?
+    };
     let clean = seen & (1 << TAG_DEOPT) == 0 && !view.has_nulls();
     if let (Some(out), true) = (&out, clean) {
         let dtype = if seen == 1 << TAG_INT {

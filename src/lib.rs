@@ -10,6 +10,7 @@ pub mod bufpool;
 pub mod column;
 pub mod error;
 pub mod jit;
+pub mod kernel_cache;
 pub mod listscan;
 pub mod native;
 pub mod outbuf;
@@ -181,6 +182,7 @@ fn _gilmap(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("JitRefused", m.py().get_type::<jit::JitRefused>())?;
     m.add_function(wrap_pyfunction!(jit::jit_compile, m)?)?;
     m.add_function(wrap_pyfunction!(jit::jit_map, m)?)?;
+    m.add_function(wrap_pyfunction!(jit::jit_cache_info, m)?)?;
     m.add_function(wrap_pyfunction!(jit::cpython_map, m)?)?;
     m.add_function(wrap_pyfunction!(jit::jit_unavailable, m)?)?;
     m.add_function(wrap_pyfunction!(jit::llvm_version, m)?)?;

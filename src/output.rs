@@ -270,11 +270,13 @@ impl Results {
                 _ => nulls += 1,
             }
         }
+        // No value at all (empty or all-null input): the input's own lane type, so an
+        // empty float64 input stays float64 and an empty bool input stays bool.
         let dtype = if any_float {
             "float64"
         } else if any_int {
             "int64"
-        } else if any_bool {
+        } else if any_bool || fallback == Lane::Bool {
             "bool"
         } else {
             fallback.name()

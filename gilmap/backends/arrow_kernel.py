@@ -411,19 +411,41 @@ def _lane_array(source: Any, lane: str) -> Any:
     import pyarrow as pa
 
     t = pa.int64() if lane == "int64" else pa.float64()
-    if isinstance(source, pa.Array):
+    if isinstance(source, (pa.Array, pa.ChunkedArray)):
         return source if source.type == t else source.cast(t)
     return pa.array(source, type=t, from_pandas=False)
+
+
+def _keep_nulls(result: Any, x: Any) -> Any:
+    """``result`` with a null wherever the input has one, as a column of ``len(x)``.
+
+    A branch that does not read the parameter (``7 if c else x``) gives a value for null
+    slots too (pyarrow broadcasts the constant); gilmap's null rule says a null element
+    gives a null, whatever the expression.
+    """
+    import pyarrow as pa
+
+    pc = _pc()
+    if x.null_count:
+        null = pa.scalar(None, result.type)
+        return pc.if_else(pc.is_valid(x), result, null)
+    if isinstance(result, pa.Scalar):  # broadcast a constant over the column
+        return pc.if_else(pc.is_valid(x), result, pa.scalar(None, result.type))
+    return result
 
 
 def _output(result: Any, output: str) -> Any:
     import pyarrow as pa
 
-    if isinstance(result, pa.Scalar):  # cannot happen: the expression uses the parameter
+    if isinstance(result, pa.Scalar):  # cannot happen: _keep_nulls broadcasts
         raise AssertionError("scalar result")
     if output == "list":
         return result.to_pylist()
     if output == "array":
+        # A numpy output has no nulls (a masked array's mask is put back by the caller):
+        # fill them, or to_numpy would turn an int column into floats with NaN.
+        if result.null_count:
+            result = result.fill_null(pa.scalar(0, pa.int64()).cast(result.type))
         return result.to_numpy(zero_copy_only=False)
     return result
 
@@ -474,7 +496,7 @@ class ArrowKernelBackend:
             return _gilmap.cpython_map(column, func, output)
         try:
             x = _lane_array(source, lane)
-            result = _Eval(x).ev(p.expr, x)
+            result = _keep_nulls(_Eval(x).ev(p.expr, x), x)
         except (_Fallback, pa.ArrowException, OverflowError):
             # pyarrow would differ from CPython here: CPython evaluates the column (exact
             # result, or the first failing element's exception).

@@ -14,7 +14,11 @@ import sysconfig
 from typing import Any
 
 from .. import _gilmap
+from .._errors import WorkerError
 from .._router import Decision, Verdict
+
+#: In the TypeError a worker raises for a result that is not a number (src/error.rs).
+_NON_NUMBER = "; it must return a number"
 
 _HOW_TO_FIX = (
     "only the subinterp backend could run it, and its workers import functions by module "
@@ -104,6 +108,16 @@ class SubinterpBackend:
                 "free-threaded build, where sub-interpreters with their own GIL do not apply"
             )
         module, qualname = decision.payload
-        return _gilmap.subinterp_map(
-            column, module, qualname, list(map(str, sys.path)), output, synced_globals(func)
-        )
+        try:
+            return _gilmap.subinterp_map(
+                column, module, qualname, list(map(str, sys.path)), output, synced_globals(func)
+            )
+        except TypeError as exc:
+            if isinstance(exc, WorkerError) or _NON_NUMBER not in str(exc) or func is None:
+                raise
+        # A worker got a result that is not a number, which cannot cross interpreters, and
+        # stopped there. gilmap's rule for every backend (docs/BACKENDS.md): a list holds
+        # whatever ``func`` returned, and ``func``'s own exceptions (the first failing
+        # element's, as ``list(map)`` raises it) come before an array output's refusal of
+        # a non-number. So CPython evaluates the column on this thread, in index order.
+        return _gilmap.cpython_map(column, func, output)

@@ -13,11 +13,13 @@ use inkwell::targets::{
 use inkwell::OptimizationLevel;
 use llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
 use llvm_sys::orc2::lljit::{
-    LLVMOrcCreateLLJIT, LLVMOrcLLJITAddObjectFile, LLVMOrcLLJITGetGlobalPrefix,
+    LLVMOrcCreateLLJIT, LLVMOrcLLJITAddObjectFileWithRT, LLVMOrcLLJITGetGlobalPrefix,
     LLVMOrcLLJITGetMainJITDylib, LLVMOrcLLJITLookup, LLVMOrcLLJITRef,
 };
 use llvm_sys::orc2::{
     LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess, LLVMOrcJITDylibAddGenerator,
+    LLVMOrcJITDylibCreateResourceTracker, LLVMOrcReleaseResourceTracker, LLVMOrcResourceTrackerRef,
+    LLVMOrcResourceTrackerRemove,
 };
 
 use crate::error::{CompileError, Result};
@@ -150,32 +152,66 @@ unsafe fn register_runtime(j: LLVMOrcLLJITRef) -> Result<()> {
     take_error(LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(j), mu))
 }
 
+/// Machine code linked by [`link`]: dropping it removes the code and its symbols from the
+/// process JIT and frees its memory (through the ORC resource tracker it was added with).
+/// Whoever calls into the code must keep this alive for the duration of the calls.
+pub struct Code(LLVMOrcResourceTrackerRef);
+
+// SAFETY: a resource tracker is only used through the JIT's mutex (in `Drop`).
+unsafe impl Send for Code {}
+// SAFETY: `Code` has no `&self` methods that touch the tracker.
+unsafe impl Sync for Code {}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        let Ok(j) = jit() else { return };
+        let _j = j.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: the tracker was created by `link` and is removed and released once, here,
+        // with the JIT locked; no kernel of it is running (the owner guarantees that).
+        unsafe {
+            let _ = take_error(LLVMOrcResourceTrackerRemove(self.0));
+            LLVMOrcReleaseResourceTracker(self.0);
+        }
+    }
+}
+
 /// Emits `module` as an object, links it into the process JIT and returns the addresses
-/// of `symbols`. Kernels are never unloaded (they are small and cached for the process).
-pub fn link(module: &Module<'_>, tm: &TargetMachine, symbols: &[&str]) -> Result<Vec<usize>> {
+/// of `symbols` and the handle that keeps the code loaded.
+pub fn link(
+    module: &Module<'_>,
+    tm: &TargetMachine,
+    symbols: &[&str],
+) -> Result<(Vec<usize>, Code)> {
     let obj = tm
         .write_to_memory_buffer(module, FileType::Object)
         .map_err(|e| CompileError::Llvm(e.to_string()))?;
     let j = jit()?.lock().unwrap_or_else(|e| e.into_inner());
-    // SAFETY: the JIT takes ownership of the memory buffer.
-    unsafe {
+    // SAFETY: the tracker belongs to the JIT's main dylib; the JIT takes ownership of the
+    // memory buffer (also on error).
+    let code = unsafe {
+        let code = Code(LLVMOrcJITDylibCreateResourceTracker(
+            LLVMOrcLLJITGetMainJITDylib(j.0),
+        ));
         let buf = obj.as_mut_ptr();
         std::mem::forget(obj);
-        take_error(LLVMOrcLLJITAddObjectFile(
-            j.0,
-            LLVMOrcLLJITGetMainJITDylib(j.0),
-            buf,
-        ))?;
-    }
+        if let Err(e) = take_error(LLVMOrcLLJITAddObjectFileWithRT(j.0, code.0, buf)) {
+            drop(j); // `Code::drop` takes the lock
+            return Err(e);
+        }
+        code
+    };
     let mut out = Vec::new();
     for symbol in symbols {
         let name = CString::new(*symbol).unwrap();
         let mut addr = 0u64;
         // SAFETY: a lookup writes the address of a symbol the JIT defines.
-        unsafe { take_error(LLVMOrcLLJITLookup(j.0, &mut addr, name.as_ptr()))? };
+        if let Err(e) = unsafe { take_error(LLVMOrcLLJITLookup(j.0, &mut addr, name.as_ptr())) } {
+            drop(j);
+            return Err(e);
+        }
         out.push(addr as usize);
     }
-    Ok(out)
+    Ok((out, code))
 }
 
 /// The version of the LLVM linked in ("19.1.7").

@@ -71,11 +71,13 @@ pub struct Kernel {
     /// element at a time.
     pub simt: std::result::Result<usize, String>,
     f: KernelFn,
+    /// Keeps `f`'s machine code loaded; dropping the kernel frees it.
+    _code: engine::Code,
     /// The lowered module with the lane-parallel kernel, as bitcode: compiled on demand
     /// (it costs 15-25 ms of LLVM time, more than the element-at-a-time kernel; a run
     /// long enough to gain from it asks for it, see `src/jit.rs`).
     simt_bitcode: Option<Vec<u8>>,
-    simt_fn: OnceLock<std::result::Result<usize, String>>,
+    simt_fn: OnceLock<std::result::Result<(usize, engine::Code), String>>,
     prefix: String,
     /// CPU time (ns) runs have spent (or are predicted to spend) in the element-at-a-time
     /// kernel: the driver builds the lane-parallel one once this makes it worth it.
@@ -122,7 +124,7 @@ impl Kernel {
     ) {
         let f = match self.simt_fn.get() {
             // SAFETY: the address of the `_simt` kernel, which has the kernel signature.
-            Some(Ok(a)) => std::mem::transmute::<usize, KernelFn>(*a),
+            Some(Ok((a, _))) => std::mem::transmute::<usize, KernelFn>(*a),
             _ => self.f,
         };
         f(input, stride, tags, vals, n as i64, caps, abort)
@@ -149,7 +151,7 @@ impl Kernel {
 
 /// Parses the lowered module again (a context of its own), drops the element-at-a-time
 /// kernel (linked already), optimizes and links `{prefix}_simt`.
-fn compile_simt_module(bitcode: &[u8], prefix: &str) -> Result<usize> {
+fn compile_simt_module(bitcode: &[u8], prefix: &str) -> Result<(usize, engine::Code)> {
     let ctx = Context::create();
     let buf = inkwell::memory_buffer::MemoryBuffer::create_from_memory_range_copy(bitcode, prefix);
     let module = inkwell::module::Module::parse_bitcode_from_buffer(&buf, &ctx)
@@ -160,7 +162,8 @@ fn compile_simt_module(bitcode: &[u8], prefix: &str) -> Result<usize> {
     }
     let tm = engine::target_machine()?;
     engine::optimize(&module, &tm)?;
-    Ok(engine::link(&module, &tm, &[&format!("{prefix}_simt")])?[0])
+    let (addrs, code) = engine::link(&module, &tm, &[&format!("{prefix}_simt")])?;
+    Ok((addrs[0], code))
 }
 
 /// Deletes the lane-parallel kernel and the functions only it uses from `module`.
@@ -457,7 +460,11 @@ pub fn compile_with(text: &str, lane: Lane, simt: Simt) -> Result<Kernel> {
     let hash = cache_key(text, lane, simt)?;
     let ctx = Context::create();
     let prog = parse::parse(text)?;
-    let prefix = format!("gm_{hash}");
+    // Unique per compile: a kernel evicted from a cache may still be alive (and linked)
+    // when the same function is compiled again.
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let prefix = format!("gm_{hash}_{serial}");
     let low = lower_rounds(&ctx, &prog, lane, &prefix, simt)?;
     let simt_bitcode = low.simt.is_ok().then(|| {
         let bc = low.module.write_bitcode_to_memory().as_slice().to_vec();
@@ -467,7 +474,7 @@ pub fn compile_with(text: &str, lane: Lane, simt: Simt) -> Result<Kernel> {
     let tm = engine::target_machine()?;
     engine::optimize(&low.module, &tm)?;
     let optimized_ir = low.module.print_to_string().to_string();
-    let addrs = engine::link(&low.module, &tm, &[&format!("{prefix}_kernel")])?;
+    let (addrs, code) = engine::link(&low.module, &tm, &[&format!("{prefix}_kernel")])?;
     // SAFETY: the symbol is the kernel emitted above, with this signature.
     let f: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addrs[0]) };
     Ok(Kernel {
@@ -482,6 +489,7 @@ pub fn compile_with(text: &str, lane: Lane, simt: Simt) -> Result<Kernel> {
         bounded: low.bounded,
         simt: low.simt.map(|()| crate::simt::LANES),
         f,
+        _code: code,
         simt_bitcode,
         simt_fn: OnceLock::new(),
         prefix,
