@@ -5,9 +5,10 @@
 //! - `chunk`: `intp f(in_t *in, intp stride, out_t *out, intp n)`, a loop numba compiled
 //!   around a dispatcher; `in_t` is the lane (int64 or float64) and `stride` counts
 //!   elements. It stops at the first element whose call raised and returns its index
-//!   (-1 when none did); a null slot's failure is skipped and the loop resumed. The caller
-//!   re-raises the lowest failing element by calling the dispatcher on it, so the
-//!   exception is numba's own.
+//!   plus one (-1 when none did; 0 when the exception escaped numba's `try`, index
+//!   unknown); a null slot's failure is skipped and the loop resumed. The caller re-raises
+//!   the lowest failing element by calling the dispatcher from there on, so the exception
+//!   is numba's own.
 //! - `scalar`: a user's `@cfunc` `ret f(arg)`, called once per element with the lane value
 //!   cast to `arg` (`as` casts: truncation toward zero, saturating).
 //!
@@ -190,7 +191,8 @@ type NativeOut<'py> = (
     usize,
 );
 
-/// Runs `f` (a `chunk` entry) on `[start, end)`; the lowest valid failing index, if any.
+/// Runs `f` (a `chunk` entry) on `[start, end)`; the lowest valid failing index, if any
+/// (or, when the entry cannot tell, the lowest index at or after which one failed).
 ///
 /// # Safety
 /// `p.addr` is a chunk entry for the column's lane and `p.out`'s item size `size`.
@@ -208,7 +210,11 @@ unsafe fn run_chunk(p: &Ptrs, size: usize, start: usize, end: usize) -> Option<u
         if r < 0 {
             return None;
         }
-        let i = pos + r as usize;
+        if r == 0 {
+            // Escaped: some element in [pos, end) failed, none before pos did.
+            return Some(pos);
+        }
+        let i = pos + r as usize - 1;
         if p.input.is_valid(i) {
             return Some(i);
         }
@@ -218,8 +224,8 @@ unsafe fn run_chunk(p: &Ptrs, size: usize, start: usize, end: usize) -> Option<u
 }
 
 /// Runs native code over `column`; returns `(values, first_error, validity, null_count)`:
-/// `values` holds `len` items of `ret`; `first_error` (for `kind="chunk"`) the lowest
-/// index whose call raised; `validity` an Arrow bitmap or None.
+/// `values` holds `len` items of `ret`; `first_error` (for `kind="chunk"`) an index below
+/// which no call raised and at which (or, when numba could not tell, after which) one did; `validity` an Arrow bitmap or None.
 ///
 /// `address` must be a live function of the shape `kind` names ("chunk" or "scalar",
 /// see the module) with these types: the caller (gilmap's numba backend) guarantees it.

@@ -93,3 +93,13 @@ def cf_two_args(x, y):
 @numba.njit
 def with_default(x, k=3):
     return x * k - 1
+
+
+@numba.njit
+def escapes_try(x):
+    """numba lets this ZeroDivisionError escape a ``try`` it is inlined into (a division
+    inside an ``if``): gilmap's chunk loop cannot tell which element raised."""
+    if x > 0:
+        v = 0.5 / (x % 7)
+        return v
+    return 1.0

@@ -19,6 +19,7 @@ module and qualname; this module imports numpy and pyarrow, which workers cannot
 from __future__ import annotations
 
 import contextlib
+import itertools
 import ctypes
 import importlib
 import os
@@ -153,7 +154,7 @@ def check_array_outcome(run, func, values, arr, to_list):
 def chunked(values, cuts, type_):
     """``values`` as a ChunkedArray cut at ``cuts`` (empty chunks included)."""
     bounds = [0, *sorted(cuts), len(values)]
-    return pa.chunked_array([values[a:b] for a, b in zip(bounds, bounds[1:])], type_)
+    return pa.chunked_array([values[a:b] for a, b in itertools.pairwise(bounds)], type_)
 
 
 # ------------------------------------------- 1. ChunkedArray: errors over the whole input
@@ -182,7 +183,11 @@ def test_chunked_array_raises_what_list_map_raises_whatever_the_chunking(values,
     for func in (jit_shift_or_overflow, jit_none_at_five):
         check_array_outcome(on_jit, func, values, arr, lambda out: out.to_pylist())
     check_array_outcome(
-        on_arrow_kernel, lambda x: x * 2**61 + (1 >> (x - 3)), values, arr, pa.ChunkedArray.to_pylist
+        on_arrow_kernel,
+        lambda x: x * 2**61 + (1 >> (x - 3)),
+        values,
+        arr,
+        pa.ChunkedArray.to_pylist,
     )
 
 
@@ -611,7 +616,11 @@ def test_non_number_rule_on_the_pool(pool_funcs):
     for values in ([5, 1], [5, 4, 3], [3, 5, 4], [None, 5, 2]):
         check_list_outcome(on_pool, pool_funcs.none_at_five, values)
         check_array_outcome(
-            on_pool, pool_funcs.none_at_five, values, pa.array(values, pa.int64()), pa.Array.to_pylist
+            on_pool,
+            pool_funcs.none_at_five,
+            values,
+            pa.array(values, pa.int64()),
+            pa.Array.to_pylist,
         )
     # complex: kept in a list, refused by an array.
     floats = [4.0, -4.0, 9.0]
@@ -630,7 +639,9 @@ def test_jit_and_pool_agree_on_none_results(pool_funcs):
                     out = run(func, data)
                     outcomes.append(("ok", out if isinstance(out, list) else out.to_pylist()))
                 except Exception as exc:  # noqa: BLE001
-                    kind = next(t for t in (TypeError, OverflowError, ValueError) if isinstance(exc, t))
+                    kind = next(
+                        t for t in (TypeError, OverflowError, ValueError) if isinstance(exc, t)
+                    )
                     outcomes.append(("raise", kind))
             assert outcomes[0] == outcomes[1], (values, outcomes)
 

@@ -48,8 +48,10 @@ def test_non_number_result_is_a_type_error_naming_the_index(capfd):
     # Works where func returns numbers, on the subinterp backend.
     assert gilmap.map(g.str_at_seven, [1, 2], debug=True) == [1, 2]
     assert "backend=subinterp" in capfd.readouterr().err
+    # A list holds what f returned (list(map)'s answer); an array needs numbers.
+    assert gilmap.map(g.str_at_seven, list(range(20))) == list(map(g.str_at_seven, range(20)))
     with pytest.raises(TypeError, match=r"returned str for element 7\b") as info:
-        gilmap.map(g.str_at_seven, list(range(20)))
+        gilmap.map(g.str_at_seven, np.arange(20))
     assert not isinstance(info.value, gilmap.WorkerError)
     with pytest.raises(TypeError, match=r"returned NoneType for element 2\b"):
         gilmap.map(g.none_at_two, np.arange(5))

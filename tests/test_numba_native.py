@@ -237,3 +237,27 @@ def test_list_results_keep_python_types():
 def test_dispatcher_with_default_arguments():
     assert nmap(nf.with_default, [1, 2]) == [2, 5]
     assert nmap(nf.with_default, np.array([1.5])).tolist() == [3.5]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[1, 7], [7], [1, 2, 3, 7, 8], list(range(1, 5000)), [None, 7, 1], [0] * 3000 + [14, 1]],
+    ids=["second", "first", "middle", "later-chunk", "after-null", "far"],
+)
+def test_exception_escaping_numbas_try_is_raised_for_the_right_element(data, capfd):
+    """numba does not catch some exceptions of inlined code in the chunk loop's ``try``;
+    gilmap then finds the failing element itself (from the chunk's start, in index order)
+    and raises numba's exception, without the 'Exception ignored' numba prints."""
+    want = None
+    try:
+        numba_ref(nf.escapes_try, data)
+    except ZeroDivisionError as exc:
+        want = exc
+    assert want is not None
+    with pytest.raises(ZeroDivisionError):
+        nmap(nf.escapes_try, data)
+    with pytest.raises(ZeroDivisionError):
+        nmap(nf.escapes_try, pa.array(data, pa.int64()))
+    assert "Exception ignored" not in capfd.readouterr().err
+    ok = [x for x in data if x is None or x % 7]
+    assert same(nmap(nf.escapes_try, ok), numba_ref(nf.escapes_try, ok))

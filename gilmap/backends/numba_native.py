@@ -124,7 +124,9 @@ def _inlined(disp: Any) -> Any:
 def _chunk_loop(callee: Any, lane: str, argty: Any, ret: Any) -> Any:
     """A numba @cfunc ``intp(in*, stride, out*, n)`` calling ``callee`` on each element
     cast to ``argty``; it stops at the first element whose call raised and returns its
-    index (-1 when none did)."""
+    index plus one (-1 when none did). 0 is what numba's cfunc wrapper returns when an
+    exception escapes the loop's ``try`` (numba does not catch some exceptions raised in
+    inlined code, e.g. a division inside an ``if``): the failing index is then unknown."""
     import numba
     from numba import types
 
@@ -140,7 +142,7 @@ def _chunk_loop(callee: Any, lane: str, argty: Any, ret: Any) -> Any:
                 try:
                     out[i] = callee(cast(inp[i * stride] != 0))
                 except Exception:
-                    return i
+                    return i + 1
             return -1
 
     else:
@@ -151,13 +153,13 @@ def _chunk_loop(callee: Any, lane: str, argty: Any, ret: Any) -> Any:
                     try:
                         out[i] = callee(cast(inp[i]))
                     except Exception:
-                        return i
+                        return i + 1
                 return -1
             for i in range(n):
                 try:
                     out[i] = callee(cast(inp[i * stride]))
                 except Exception:
-                    return i
+                    return i + 1
             return -1
 
     return numba.cfunc(sig, nopython=True)(loop)
@@ -252,20 +254,66 @@ class NumbaNativeBackend:
         self, decision: Decision, column: Any, output: str, func: Any = None, source: Any = None
     ) -> Any:
         p: NativePayload = decision.payload
-        values, first_error, validity, nulls = _gilmap.native_map(
-            column, p.address, p.kind, p.arg, p.ret
-        )
+        if p.kind == "chunk":
+            _install_unraisable_filter()
+        with _native_run():
+            values, first_error, validity, nulls = _gilmap.native_map(
+                column, p.address, p.kind, p.arg, p.ret
+            )
         if first_error is not None:
             _raise_error(p, column, first_error)
         return _assemble(values, validity, nulls, p.ret, output)
 
 
-def _raise_error(p: NativePayload, column: Any, i: int) -> None:
-    p.dispatcher(column.value(i))  # raises numba's own exception for this element
+def _raise_error(p: NativePayload, column: Any, start: int) -> None:
+    """Raises numba's own exception for the first failing element, at ``start`` or after
+    it (every element before ``start`` ran without one; the index is exact unless an
+    exception escaped the chunk loop, see ``_chunk_loop``)."""
+    for i in range(start, len(column)):
+        v = column.value(i)
+        if v is not None:
+            p.dispatcher(v)  # raises numba's own exception for the failing element
     raise RuntimeError(
-        f"gilmap: {_name(p.dispatcher)} raised in native code for element {i} but not when "
-        "called again from Python"
+        f"gilmap: {_name(p.dispatcher)} raised in native code at or after element {start} "
+        "but not when called again from Python"
     )
+
+
+# numba's cfunc wrapper reports an exception that escaped the chunk loop through
+# sys.unraisablehook ("Exception ignored in: <numba.core.cpu.CPUContext>") before returning
+# 0; gilmap then raises that exception itself, in index order. The filter drops exactly
+# those reports, made while a gilmap native run is in flight, and passes every other one
+# to the hook that was installed before it.
+_RUNS_LOCK = threading.Lock()
+_RUNS = 0
+_PREVIOUS_HOOK: Any = None
+
+
+class _native_run:
+    def __enter__(self) -> None:
+        global _RUNS
+        with _RUNS_LOCK:
+            _RUNS += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _RUNS
+        with _RUNS_LOCK:
+            _RUNS -= 1
+
+
+def _unraisable_filter(u: Any) -> None:
+    # numba passes the context's name as the object: "<numba.core.cpu.CPUContext>".
+    obj = u.object if isinstance(u.object, str) else type(u.object).__qualname__
+    if _RUNS > 0 and "CPUContext" in obj and isinstance(u.exc_value, Exception):
+        return
+    (_PREVIOUS_HOOK or sys.__unraisablehook__)(u)
+
+
+def _install_unraisable_filter() -> None:
+    global _PREVIOUS_HOOK
+    if sys.unraisablehook is not _unraisable_filter:
+        _PREVIOUS_HOOK = sys.unraisablehook
+        sys.unraisablehook = _unraisable_filter
 
 
 def _assemble(values: bytearray, validity: Any, nulls: int, ret: str, output: str) -> Any:
