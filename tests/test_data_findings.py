@@ -19,9 +19,9 @@ module and qualname; this module imports numpy and pyarrow, which workers cannot
 from __future__ import annotations
 
 import contextlib
-import itertools
 import ctypes
 import importlib
+import itertools
 import os
 import sys
 import textwrap

@@ -497,8 +497,38 @@ class ArrowKernelBackend:
         try:
             x = _lane_array(source, lane)
             result = _keep_nulls(_Eval(x).ev(p.expr, x), x)
+            result = _cpython_nans(result, column, func)
         except (_Fallback, pa.ArrowException, OverflowError):
             # pyarrow would differ from CPython here: CPython evaluates the column (exact
             # result, or the first failing element's exception).
             return _gilmap.cpython_map(column, func, output)
         return _output(result, output)
+
+
+def _cpython_nans(result: Any, column: Any, func: Any) -> Any:
+    """``result`` with every NaN replaced by CPython's own value for that element.
+
+    A NaN's sign and payload are whatever the C code computing it gives (pyarrow's kernels
+    return +NaN for ``pow(-nan, 1)``, CPython returns its operand), so no NaN bits are
+    taken from pyarrow. Raises ``_Fallback`` when CPython's answer there is not a float
+    (an exception, another type): the column is then CPython's to evaluate.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    pc = _pc()
+    if not pa.types.is_floating(result.type) or not pc.any(pc.is_nan(result)).as_py():
+        return result
+    if isinstance(result, pa.ChunkedArray):
+        result = result.combine_chunks()
+    valid = result.is_valid().to_numpy(zero_copy_only=False)
+    values = result.fill_null(0.0).to_numpy(zero_copy_only=False).copy()
+    for i in np.flatnonzero(np.isnan(values) & valid):
+        try:
+            v = func(column.value(int(i)))
+        except Exception as exc:  # noqa: BLE001 - CPython decides; it raises in order
+            raise _Fallback from exc
+        if type(v) is not float:
+            raise _Fallback
+        values[i] = v
+    return pa.array(values, type=result.type, mask=~valid if result.null_count else None)

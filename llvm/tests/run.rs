@@ -85,12 +85,14 @@ fn float_affine_is_bit_exact() {
     let xs = [0.1, -2.5, 1e300, f64::NAN, -0.0];
     let r = run_f64(AFFINE, &xs);
     for (x, (t, v)) in xs.iter().zip(r) {
-        assert_eq!(t, TAG_FLOAT as u8);
         let want = x * 1.5 + 0.5;
-        assert!(
-            f64::from_bits(v).to_bits() == want.to_bits()
-                || (want.is_nan() && f64::from_bits(v).is_nan())
-        );
+        if want.is_nan() {
+            // A NaN result's bits are CPython's to decide: the element deopts.
+            assert_eq!(t, TAG_DEOPT as u8);
+            continue;
+        }
+        assert_eq!(t, TAG_FLOAT as u8);
+        assert_eq!(f64::from_bits(v).to_bits(), want.to_bits());
     }
 }
 

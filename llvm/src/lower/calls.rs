@@ -579,7 +579,12 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             let y = self.as_float(&args[1]).unwrap();
             let x = self.as_float(&args[0]).unwrap();
             let r = match name {
-                "copysign" => return Ok(V::Float(self.fintrinsic("llvm.copysign.f64", &[x, y]))),
+                "copysign" => {
+                    // The sign of a NaN `y` is not the JIT's to decide (see `nan_to_cpython`).
+                    let nan = self.fcmp(inkwell::FloatPredicate::UNO, y, y);
+                    self.check(nan);
+                    return Ok(V::Float(self.fintrinsic("llvm.copysign.f64", &[x, y])));
+                }
                 "hypot" => {
                     // CPython's own algorithm (vector_norm); non-finite operands go to CPython.
                     let fin = self

@@ -1118,6 +1118,35 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         }
     }
 
+    /// A NaN the mapped function returns is CPython's to compute. LLVM treats the sign and
+    /// payload of a NaN an operation produces as unspecified (constant folding gives +NaN,
+    /// rewrites such as `-(x * x)` → `(-x) * x` pick another operand's NaN), while CPython
+    /// returns exactly what the hardware's operations in its C code give (`inf % 2.0` is
+    /// -NaN on x86-64). So no NaN bits leave a kernel: the element is re-evaluated.
+    fn nan_to_cpython(&mut self, v: &V<'ctx>) {
+        let (x, none) = match v {
+            V::Float(x) => (*x, None),
+            V::Opt {
+                unbound: false,
+                val,
+                flag,
+            } => match val.as_ref() {
+                V::Float(x) => (*x, Some(*flag)),
+                _ => return,
+            },
+            _ => return,
+        };
+        let mut nan = self
+            .b
+            .build_float_compare(inkwell::FloatPredicate::UNO, x, x, "nan")
+            .unwrap();
+        if let Some(none) = none {
+            let some = self.b.build_not(none, "").unwrap();
+            nan = self.b.build_and(nan, some, "").unwrap();
+        }
+        self.check(nan);
+    }
+
     fn do_return(&mut self, v: V<'ctx>) -> Result<()> {
         // A pending error selects the deopt tag instead of branching to the deopt exit:
         // an `if` whose arms both return stays branch-free, so it can be if-converted and
@@ -1125,6 +1154,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         if self.poll.is_some() {
             // Short counted loops are not polled: returns test the abort byte instead.
             self.check_abort();
+        }
+        if self.root {
+            self.nan_to_cpython(&v);
         }
         let err = self.pending_err();
         let i8t = self.ctx().i8_type();

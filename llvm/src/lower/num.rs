@@ -105,7 +105,12 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         self.ctx().f64_type().const_float(x)
     }
 
-    fn fcmp(&self, p: FloatPredicate, a: FloatValue<'ctx>, b: FloatValue<'ctx>) -> IntValue<'ctx> {
+    pub(super) fn fcmp(
+        &self,
+        p: FloatPredicate,
+        a: FloatValue<'ctx>,
+        b: FloatValue<'ctx>,
+    ) -> IntValue<'ctx> {
         self.b.build_float_compare(p, a, b, "").unwrap()
     }
 
