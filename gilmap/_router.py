@@ -3,7 +3,9 @@
 Backends are tried in priority order. Each has a detector that accepts or rejects ``func``
 for a lane with a reason, so ``explain`` can say why every higher-priority backend was
 passed over. Decisions are cached on a weak reference to ``func`` (callables that cannot be
-weakly referenced work too, uncached), so a repeat call does not re-analyse the function.
+weakly referenced work too, uncached), so a repeat call does not re-analyse the function;
+a cached decision is reused only while the guards of every verdict it rests on hold
+(``gilmap._guards``): a refusal is re-decided too when the value that caused it changes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from . import _guards
 
 LANES = ("int64", "float64")
 #: Lanes a decision can be made for ("bool": int64 data whose elements are Python bools).
@@ -24,6 +28,8 @@ class Verdict:
     accepted: bool
     reason: str
     payload: Any = None
+    #: What the answer assumed (``gilmap._guards``), for acceptances and refusals alike.
+    guards: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,9 @@ class Decision:
     payload: Any = None
     has_fast_path: bool = False
     rejected: dict[str, str] = field(default_factory=dict)
+    #: The guards of every verdict the decision rests on (the refusals before it too):
+    #: when one changes, the cached decision is stale.
+    guards: tuple = ()
 
 
 class Backend(Protocol):
@@ -69,7 +78,9 @@ class Router:
         except TypeError:  # not hashable or not weakly referenceable
             return self._analyse(func, lane)
         if per_func is not None and lane in per_func:
-            return per_func[lane]
+            cached = per_func[lane]
+            if _guards.stale(cached.guards) is None:
+                return cached
         decision = self._analyse(func, lane)
         try:
             self._cache.setdefault(func, {})[lane] = decision
@@ -80,15 +91,23 @@ class Router:
     def _analyse(self, func: Any, lane: str) -> Decision:
         self.analyses += 1
         rejected: dict[str, str] = {}
+        guards: list[Any] = []
         for b in self.backends:
             verdict = b.detect(func, lane)
+            guards += verdict.guards
             if verdict.accepted:
                 return Decision(
-                    b.name, verdict.reason, lane, verdict.payload, b.fast_path, rejected
+                    b.name,
+                    verdict.reason,
+                    lane,
+                    verdict.payload,
+                    b.fast_path,
+                    rejected,
+                    tuple(guards),
                 )
             rejected[b.name] = verdict.reason
         last = next(reversed(rejected.values()), "no backend is available")
-        return Decision(None, last, lane, None, False, rejected)
+        return Decision(None, last, lane, None, False, rejected, tuple(guards))
 
     def forget(self, func: Any) -> None:
         """Drops the cached decisions for ``func`` (a baked-in value changed)."""

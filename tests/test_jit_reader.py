@@ -151,8 +151,12 @@ def test_globals_are_baked_and_guarded():
     program = read(POSITIVE["globals"].fn)
     assert "LOAD_GLOBAL const int 3 SCALE" in program.text
     assert "LOAD_GLOBAL const float 0x4004000000000000 OFFSET" in program.text
-    assert [(name, value) for _, name, value in program.guards] == [("SCALE", 3), ("OFFSET", 2.5)]
-    assert all(scope is vars(corpus) for scope, _, _ in program.guards)
+    globals_ = [(o, n, v) for o, n, v in program.guards if isinstance(o, dict)]
+    assert [(name, value) for _, name, value in globals_] == [("SCALE", 3), ("OFFSET", 2.5)]
+    assert all(scope is vars(corpus) for scope, _, _ in globals_)
+    # The function's own code and defaults are guarded too (held weakly).
+    attrs = [n for o, n, _ in program.guards if not isinstance(o, dict)]
+    assert attrs == ["__code__", "__defaults__", "__kwdefaults__"]
     big = read(POSITIVE["global_int"].fn)
     assert f"LOAD_GLOBAL const int {2**62} BIG" in big.text
 

@@ -26,14 +26,13 @@ or when the JIT refused the function; ``GILMAP_ARROW=0`` disables it.
 
 from __future__ import annotations
 
-import builtins
 import math
 import os
 import types
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _gilmap
+from .. import _gilmap, _guards
 from .._router import Decision, Verdict
 from ..jit import normalize as nz
 from .jit import StaleDecision
@@ -106,7 +105,7 @@ class _Builder:
         self.func = func
         self.param_ty = {"int64": "int", "float64": "float"}[lane]
         self.nodes = 0
-        self.guards: list[tuple[dict, str, Any]] = []
+        self.guards: list[_guards.Guard] = _guards.function_guards(func)
 
     def node(self, *a: Any, **kw: Any) -> Node:
         self.nodes += 1
@@ -147,6 +146,10 @@ class _Builder:
                 base = stack.pop()
                 if base != ("module", "math") or arg not in MATH:
                     raise Refused(f"attribute {arg!r} is not a supported math function {where}")
+                attr = vars(math).get(arg, _ABSENT)
+                self.guards.append(_guards.make(vars(math), arg, attr))
+                if not _guards.is_original_math(arg, attr):
+                    raise Refused(f"math.{arg} was reassigned {where}")
                 stack.append(("func", arg))
             elif op == "CALL":
                 n, kw = arg
@@ -217,18 +220,16 @@ class _Builder:
         if name in scope:
             value, owner = scope[name], scope
         else:
-            value, owner = getattr(builtins, name, None), vars(builtins)
+            owner = self.func.__builtins__
+            value = owner.get(name, _ABSENT)
+            self.guards.append(_guards.make(scope, name, _ABSENT))
+        self.guards.append(_guards.make(owner, name, value))
         if value is math:
-            self.guards.append((owner, name, value))
             return ("module", "math")
         for fname in MATH:
-            if value is getattr(math, fname):
-                self.guards.append((owner, name, value))
+            if _guards.is_original_math(fname, value):
                 return ("func", fname)
-        if value is builtins.abs:
-            self.guards.append((owner, name, value))
-            if owner is not scope:
-                self.guards.append((scope, name, _ABSENT))
+        if _guards.is_original_builtin("abs", value):
             return ("func", "abs")
         raise Refused(f"reads the global {name!r}: arrow_kernel takes constants only {where}")
 
@@ -270,7 +271,7 @@ class _Builder:
         raise Refused(f"operator {sym!r} is not supported {where}")
 
 
-_ABSENT = object()
+_ABSENT = _guards.ABSENT
 
 
 # --------------------------------------------------------------------- evaluation
@@ -461,14 +462,16 @@ class ArrowKernelBackend:
             return Verdict(False, "not a plain Python function")
         if lane not in ("int64", "float64"):
             return Verdict(False, f"the {lane} lane is not evaluated with pyarrow")
+        b = _Builder(func, lane)
         try:
             nz.check_version()
-            b = _Builder(func, lane)
             expr = b.build()
         except nz.UnsupportedPython as exc:
             return Verdict(False, str(exc))
         except Refused as exc:
-            return Verdict(False, f"not an arrow_kernel expression: {exc}")
+            # Re-decided when what it read changes (a reassigned math function restored).
+            reason = f"not an arrow_kernel expression: {exc}"
+            return Verdict(False, reason, guards=tuple(b.guards))
         except (IndexError, KeyError):
             return Verdict(False, "not an arrow_kernel expression: unexpected bytecode shape")
         try:
@@ -479,6 +482,7 @@ class ArrowKernelBackend:
             True,
             f"one expression of the parameter, evaluated with pyarrow.compute ({lane})",
             ArrowPayload(expr, tuple(b.guards)),
+            guards=tuple(b.guards),
         )
 
     def run(
@@ -487,10 +491,9 @@ class ArrowKernelBackend:
         import pyarrow as pa
 
         p: ArrowPayload = decision.payload
-        for scope, name, value in p.guards:
-            current = scope.get(name, _ABSENT)
-            if current is not value:
-                raise StaleDecision(name)
+        name = _guards.stale(p.guards)
+        if name is not None:
+            raise StaleDecision(name)
         lane = "float64" if column.lane == "float64" else "int64"
         if source is None or len(column) == 0:
             return _gilmap.cpython_map(column, func, output)

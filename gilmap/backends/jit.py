@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _gilmap
+from .. import _gilmap, _guards
 from .._router import Decision, Verdict
 from ..jit import reader
 from ..jit.normalize import UnsupportedPython
@@ -78,24 +78,31 @@ class JitBackend:
             program = reader.read(func)
         except UnsupportedPython as exc:
             return Verdict(False, str(exc))
+        guards = tuple(program.guards)
         if program.refusal is not None:
-            return Verdict(False, f"JIT refused: {program.refusal}")
+            return Verdict(False, f"JIT refused: {program.refusal}", guards=guards)
         try:
             kernel, cached = _gilmap.jit_compile(program.text, lane)
         except _gilmap.JitRefused as exc:
-            return Verdict(False, f"JIT refused: {exc}")
+            # The refusal may come from a value read (a global beyond int64): it is
+            # re-decided when a guard changes.
+            return Verdict(False, f"JIT refused: {exc}", guards=guards)
         _dump(program, kernel)
         kinds = tuple(type(v) for v in program.captures)
         payload = JitPayload(kernel, program, kinds, 0.0 if cached else kernel.compile_ms)
-        return Verdict(True, f"compiled to native code for {lane} (kernel {kernel.hash})", payload)
+        return Verdict(
+            True,
+            f"compiled to native code for {lane} (kernel {kernel.hash})",
+            payload,
+            guards=guards,
+        )
 
     def check_fresh(self, func: Any, payload: JitPayload) -> list[int]:
         """Raises StaleDecision if a baked global or a capture type changed; returns the
         captures' raw values for this call."""
-        for scope, name, value in payload.program.guards:
-            current = scope.get(name, reader.ABSENT)
-            if current is not value and (type(current) is not type(value) or current != value):
-                raise StaleDecision(name)
+        name = _guards.stale(payload.program.guards)
+        if name is not None:
+            raise StaleDecision(name)
         if not payload.capture_kinds:
             return []
         values = _cell_values(func)

@@ -9,7 +9,6 @@ reads source text or runs user code, so functions made by ``exec``/``eval`` read
 
 from __future__ import annotations
 
-import builtins
 import inspect
 import math
 import struct
@@ -17,12 +16,13 @@ import sys
 import types
 from dataclasses import dataclass, field
 
+from .. import _guards
 from . import normalize as nz
 
 __all__ = ["ABSENT", "Program", "dump", "format_const", "read"]
 
 #: The guard value of a name that must stay absent from a globals dict.
-ABSENT = object()
+ABSENT = _guards.ABSENT
 
 BUILTIN_NAMES = ("range", "abs", "min", "max", "int", "float", "round", "pow", "bool")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -40,15 +40,17 @@ _FLAG_REASONS = (
 class Program:
     """What :func:`read` returns.
 
-    ``guards``: ``(dict, name, value)`` for every global the text resolved (numbers baked
-    in, modules, functions, builtins; ``dict`` is the function's globals, or its builtins if
-    the name was found there, in which case the globals also get ``(globals, name, ABSENT)``);
+    ``guards``: :mod:`gilmap._guards` guards for every global the text resolved (numbers
+    baked in, modules, functions, builtins; the owner is the function's globals, or its
+    builtins if the name was found there, in which case the globals also get
+    ``(globals, name, ABSENT)``), every ``math`` attribute read, and every function's
+    ``__code__``, ``__defaults__`` and ``__kwdefaults__``;
     ``captures``: the current values of function 0's closure cells, in ``capture`` order;
     ``refusal``: function 0's ``refuse`` reason, or ``None``.
     """
 
     text: str
-    guards: list[tuple[dict, str, object]] = field(default_factory=list)
+    guards: list[_guards.Guard] = field(default_factory=list)
     captures: list[object] = field(default_factory=list)
     refusal: str | None = None
 
@@ -122,14 +124,9 @@ class _Reader:
     def __init__(self) -> None:
         self.funcs: list[types.FunctionType] = []
         self.ids: dict[int, int] = {}  # id(function) -> ID
-        self.guards: list[tuple[dict, str, object]] = []
+        self.guards: list[_guards.Guard] = []
         self.guarded: set[tuple[int, str]] = set()
         self.lines: list[str] = ["gnb 1"]
-        self.math_functions = {
-            id(obj): n
-            for n in sorted(dir(math))
-            if not n.startswith("_") and callable(obj := getattr(math, n))
-        }
 
     def run(self, func: object) -> Program:
         if not isinstance(func, types.FunctionType):
@@ -145,6 +142,7 @@ class _Reader:
         captures: list[object] = []
         k = 0
         while k < len(self.funcs):  # callees are appended while their callers are read
+            self.guards += _guards.function_guards(self.funcs[k])
             reason, values = self._emit_function(k)
             if k == 0:
                 refusal, captures = reason, values
@@ -189,6 +187,8 @@ class _Reader:
             text = self._render(func, ins)
             if ins.op == "LOAD_ATTR" and not module_on_top:
                 text = f"UNSUPPORTED LOAD_ATTR {_name(ins.arg)}"  # attribute of a non-module
+            elif ins.op == "LOAD_ATTR":
+                text = self._math_attr(str(ins.arg), text)
             if ins.op != "NOP":
                 module_on_top = text.startswith("LOAD_GLOBAL module ")
             self.lines.append(f"@{ins.offset} L{ins.line} {text}")
@@ -279,7 +279,17 @@ class _Reader:
     def _guard(self, scope: dict, name: str, value: object) -> None:
         if (id(scope), name) not in self.guarded:
             self.guarded.add((id(scope), name))
-            self.guards.append((scope, name, value))
+            self.guards.append(_guards.make(scope, name, value))
+
+    def _math_attr(self, name: str, text: str) -> str:
+        """``math.<name>``, guarded; refused once it no longer is what math held (the
+        compiler knows the original functions and constants by name)."""
+        scope = vars(math)
+        value = scope.get(name, ABSENT)
+        self._guard(scope, name, value)
+        if value is ABSENT or _guards.is_original_math(name, value):
+            return text
+        return f"UNSUPPORTED math.{_name(name)} reassigned"
 
     def _resolve(self, func: types.FunctionType, name: str) -> str:
         """The arguments of ``LOAD_GLOBAL`` for ``name`` as seen from ``func``.
@@ -304,10 +314,11 @@ class _Reader:
             return f"const {text} {shown}"
         if value is sys.modules.get("math"):
             return f"module math {shown}"
-        if id(value) in self.math_functions:
-            return f"mathfn {self.math_functions[id(value)]} {shown}"
+        math_name = _guards.original_math_name(value)
+        if math_name is not None:
+            return f"mathfn {math_name} {shown}"
         for builtin in BUILTIN_NAMES:
-            if value is getattr(builtins, builtin):
+            if _guards.is_original_builtin(builtin, value):
                 return f"builtin {builtin} {shown}"
         if isinstance(value, types.FunctionType):
             return f"func {self._func_id(value)} {shown}"
