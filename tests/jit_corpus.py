@@ -1223,14 +1223,6 @@ POSITIVE = [
         P,
         "int and float instances",
     ),
-    Case(
-        "e_int_then_float",
-        e_int_then_float,
-        F64,
-        [0.5, -0.0, NAN],
-        P,
-        "local starts int, becomes float",
-    ),
     Case("e_truth_float", e_truth_float, F64, [0.0, -0.0, NAN, 1e-320], P, "truth of floats"),
     Case("e_not_float", e_not_float, F64, [0.0, -0.0, NAN], P, "not float"),
     Case("e_is_none", e_is_none, I64, [0, 1], P, "x is None"),
@@ -1436,6 +1428,10 @@ def n_while_list_pop(x):
 
 N = "neg"
 NEGATIVE = [
+    # A design limit, not a gap: the JIT gives every variable one type per program point,
+    # and here `s` is an int before the loop's first iteration and a float after it (a
+    # zero-trip loop would return the int 0). Refused with the line; the pool runs it.
+    Case("e_int_then_float", e_int_then_float, F64, [0.5, -0.0, NAN], N, "int then float local"),
     Case("n_str_len", n_str_len, I64, [0, 12, -345], N, "str() and len()"),
     Case("n_format", n_format, I64, [1, -2], N, "f-string"),
     Case("n_list", n_list, I64, [1, -2], N, "list display and subscript"),

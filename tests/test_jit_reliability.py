@@ -16,7 +16,7 @@ import textwrap
 import hypothesis.strategies as st
 import pytest
 from conftest import INT64_EDGES, map_on, run_python, typed
-from hypothesis import given
+from hypothesis import given, settings
 
 import gilmap
 from gilmap import _api
@@ -250,3 +250,27 @@ def test_very_deep_recursion_does_not_overflow_a_thread_stack():
     r = run_python(code, timeout=120)
     assert r.returncode == 0, r.stderr  # was: SIGSEGV
     assert r.stdout.split() == ["RecursionError", "True"]
+
+
+def _pow_var(x):
+    return (x % 7 - 2) ** (x % 70 - 3)
+
+
+def _pow_two(x):
+    return 2 ** (x % 130 - 5)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(-80, 80), max_size=40))
+def test_int_power_with_a_run_time_exponent(xs):
+    """``int ** int`` with a variable exponent compiles (int result); a negative exponent
+    (float in CPython) or an overflow leaves the element to CPython."""
+    for f in (_pow_var, _pow_two):
+        try:
+            want = [(type(v), v) for v in map(f, xs)]
+        except ZeroDivisionError:  # 0 ** -k
+            with pytest.raises(ZeroDivisionError):
+                map_on("jit", f, xs)
+            continue
+        got = [(type(v), v) for v in map_on("jit", f, xs)]
+        assert got == want

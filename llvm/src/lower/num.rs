@@ -396,9 +396,15 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             _ => None,
         };
         let Some(k) = k else {
-            return Err(self.unsupported(
-                "int ** a non-constant exponent (its result type depends on the sign)",
-            ));
+            let e = match e {
+                V::Int(e) => *e,
+                V::Bool(e) => self
+                    .b
+                    .build_int_z_extend(*e, self.ctx().i64_type(), "")
+                    .unwrap(),
+                _ => return Err(self.unsupported("int ** a non-number exponent")),
+            };
+            return Ok(V::Int(self.int_pow_var(x, e)));
         };
         if k < 0 {
             let fx = self.as_float(&V::Int(x)).unwrap();
@@ -421,6 +427,51 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             }
         }
         Ok(V::Int(result))
+    }
+
+    /// `x ** e` for a run-time int exponent, as an int: a negative `e` (a float result in
+    /// CPython) leaves the element to CPython, like an overflow. Square and multiply over
+    /// the six low bits of `e`, straight-line; `e >= 64` gives an int64 only for a base of
+    /// 0, 1 or -1.
+    fn int_pow_var(&mut self, x: IntValue<'ctx>, e: IntValue<'ctx>) -> IntValue<'ctx> {
+        let zero = self.i64c(0);
+        self.check(self.icmp(IntPredicate::SLT, e, zero));
+        let mut result = self.i64c(1);
+        let mut base = x;
+        for k in 0..6u64 {
+            let bit = self
+                .b
+                .build_right_shift(e, self.i64c(k as i64), false, "")
+                .unwrap();
+            let bit = self.b.build_and(bit, self.i64c(1), "").unwrap();
+            let bit = self.icmp(IntPredicate::NE, bit, zero);
+            let (m, o) = self.checked_int("smul", result, base);
+            self.check(self.and(bit, o));
+            result = self.sel_i(bit, m, result);
+            if k < 5 {
+                // The square is used only when a higher bit of `e` is set.
+                let rest = self
+                    .b
+                    .build_right_shift(e, self.i64c(k as i64 + 1), false, "")
+                    .unwrap();
+                let more = self.icmp(IntPredicate::NE, rest, zero);
+                let (sq, o) = self.checked_int("smul", base, base);
+                self.check(self.and(more, o));
+                base = sq;
+            }
+        }
+        // e >= 64: 0 ** e == 0, 1 ** e == 1, (-1) ** e == ±1; any other base overflows.
+        let big = self.icmp(IntPredicate::SGE, e, self.i64c(64));
+        let x_zero = self.icmp(IntPredicate::EQ, x, zero);
+        let x_one = self.icmp(IntPredicate::EQ, x, self.i64c(1));
+        let x_minus_one = self.icmp(IntPredicate::EQ, x, self.i64c(-1));
+        let small_base = self.or(self.or(x_zero, x_one), x_minus_one);
+        self.check(self.and(big, self.b.build_not(small_base, "").unwrap()));
+        let odd = self.b.build_and(e, self.i64c(1), "").unwrap();
+        let odd = self.icmp(IntPredicate::NE, odd, zero);
+        let minus_one_pow = self.sel_i(odd, self.i64c(-1), self.i64c(1));
+        let big_value = self.sel_i(x_minus_one, minus_one_pow, x);
+        self.sel_i(big, big_value, result)
     }
 
     fn float_op(
