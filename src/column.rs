@@ -22,21 +22,7 @@ use crate::error::{type_name, GilmapError, Result};
 
 /// The input lane. `Bool` is the int64 lane whose elements were all Python `bool`s
 /// (they are passed to `func` as `True`/`False`, not as `1`/`0`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lane {
-    Int64,
-    Bool,
-    Float64,
-}
-
-impl Lane {
-    pub fn name(self) -> &'static str {
-        match self {
-            Lane::Int64 | Lane::Bool => "int64",
-            Lane::Float64 => "float64",
-        }
-    }
-}
+pub use gilmap_llvm::Lane;
 
 /// A raw, `Send` view of a column's memory. Valid while the owning [`Column`] is alive.
 #[derive(Debug, Clone, Copy)]
@@ -372,7 +358,7 @@ pub fn column_from_buffer(
     {
         return Err(PyErr::new::<pyo3::exceptions::PyTypeError, _>(format!(
             "gilmap internal: expected a 1-D {} buffer, got format {fmt:?} with {} dimensions",
-            lane.name(),
+            lane.storage_name(),
             buf.dimensions()
         ))
         .into());
@@ -479,7 +465,7 @@ fn export(array: &Bound<'_, PyAny>, lane: Lane) -> Result<ArrowPart> {
     if format != want || a.n_buffers != 2 || a.buffers.is_null() {
         return Err(internal(format!(
             "expected an Arrow {} array (2 buffers), got format {format:?} with {} buffers",
-            lane.name(),
+            lane.storage_name(),
             a.n_buffers
         )));
     }
@@ -648,7 +634,7 @@ impl Column {
     /// The input lane: "int64" or "float64".
     #[getter]
     fn lane(&self) -> &'static str {
-        self.view.lane.name()
+        self.view.lane.storage_name()
     }
 
     /// True when every element is a Python bool (int64 lane).
@@ -690,12 +676,6 @@ impl Column {
 }
 
 pub fn parse_lane(lane: &str) -> PyResult<Lane> {
-    match lane {
-        "int64" => Ok(Lane::Int64),
-        "bool" => Ok(Lane::Bool),
-        "float64" => Ok(Lane::Float64),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "unknown lane {other:?}"
-        ))),
-    }
+    Lane::parse(lane)
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("unknown lane {lane:?}")))
 }

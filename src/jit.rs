@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use gilmap_llvm::{Kernel, Lane as KLane, TAG_DEOPT, TAG_FLOAT, TAG_INT};
+use gilmap_llvm::{Kernel, TAG_COUNT, TAG_DEOPT, TAG_FLOAT, TAG_INT};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -107,13 +107,8 @@ impl JitKernel {
     }
 }
 
-fn klane(lane: &str) -> PyResult<KLane> {
-    Ok(match lane {
-        "int64" => KLane::Int64,
-        "bool" => KLane::Bool,
-        "float64" => KLane::Float64,
-        other => return Err(PyValueError::new_err(format!("unknown lane {other:?}"))),
-    })
+fn klane(lane: &str) -> PyResult<Lane> {
+    crate::column::parse_lane(lane)
 }
 
 /// Compiles gnb `text` for `lane` ("int64", "bool", "float64"), or returns the cached
@@ -187,9 +182,13 @@ impl RunPtrs {
         }
         let tags = self.tags.add(start);
         k.run_values(base, stride, tags, vals, end - start, self.caps, self.abort);
-        let mut seen = [false; 8];
-        for &t in std::slice::from_raw_parts(tags, end - start) {
-            seen[(t & 7) as usize] = true;
+        let mut seen = [false; TAG_COUNT];
+        for t in std::slice::from_raw_parts_mut(tags, end - start) {
+            if *t as usize >= TAG_COUNT {
+                // Not a tag (a compiler bug): CPython decides the element.
+                *t = TAG_DEOPT;
+            }
+            seen[*t as usize] = true;
         }
         seen.iter()
             .enumerate()
@@ -289,6 +288,14 @@ pub fn jit_map<'py>(
         ));
     }
     let view = column.get().view();
+    if view.lane != k.lane {
+        // The kernel reads the column's 8-byte values as its lane's type.
+        return Err(PyValueError::new_err(format!(
+            "kernel compiled for the {} lane cannot run a {} column",
+            k.lane.name(),
+            view.lane.name()
+        )));
+    }
     let n = view.len;
     // A kernel with a static tag writes no tags: they are filled only if needed later.
     let mut tags = if k.static_tag.is_some() {
@@ -327,7 +334,7 @@ pub fn jit_map<'py>(
     let all_null = view.has_nulls() && (0..n).all(|i| !view.is_valid(i));
     let seen = if all_null {
         if k.static_tag.is_none() {
-            tags.fill(TAG_DEOPT as u8);
+            tags.fill(TAG_DEOPT);
         }
         1 << TAG_DEOPT
     } else {
@@ -404,7 +411,7 @@ pub fn cpython_map<'py>(
     let view = column.get().view();
     let n = view.len;
     let results = Results::from_parts(
-        crate::bufpool::take_u8(n, TAG_DEOPT as u8),
+        crate::bufpool::take_u8(n, TAG_DEOPT),
         crate::bufpool::take_u64(n, 0),
     );
     resolve(py, &results, &view, func)?;
@@ -429,7 +436,7 @@ fn resolve(
             unsafe { results.set(i, crate::output::TAG_NULL, 0) };
             continue;
         }
-        if results.tag(i) != TAG_DEOPT as u8 {
+        if results.tag(i) != TAG_DEOPT {
             continue;
         }
         let raw = view.raw(i);

@@ -171,7 +171,7 @@ fn configured_threads() -> PyResult<usize> {
 /// Validates a lane name ("int64", "bool", "float64").
 #[pyfunction]
 fn check_lane(lane: &str) -> PyResult<String> {
-    parse_lane(lane).map(|l| l.name().to_string())
+    parse_lane(lane).map(|l| l.storage_name().to_string())
 }
 
 #[pymodule]

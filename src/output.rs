@@ -16,16 +16,12 @@ use crate::column::Lane;
 use crate::error::{GilmapError, Result};
 use crate::outbuf::OutBuf;
 
-pub const TAG_NULL: u8 = 0;
-pub const TAG_INT: u8 = 1;
-pub const TAG_FLOAT: u8 = 2;
-pub const TAG_BOOL: u8 = 3;
-/// An int outside int64; its decimal text is in `Results::bigs`.
-pub const TAG_BIG: u8 = 4;
-/// `None` (a list output keeps it; an array output refuses it).
-pub const TAG_NONE: u8 = 5;
-/// Any other object CPython returned for the element (list output only), in `objs`.
-pub const TAG_OBJ: u8 = 7;
+// The result tags (gilmap_llvm::abi): TAG_BIG is an int outside int64 (its decimal text
+// is in `Results::bigs`), TAG_OBJ any other object CPython returned (list output only, in
+// `objs`), TAG_NONE is kept by a list output and refused by an array output.
+pub use gilmap_llvm::{
+    TAG_BIG, TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE, TAG_NULL, TAG_OBJ,
+};
 
 /// `PyFloat_FromDouble` without its free-list lookup, which costs a thread-local read
 /// per float (the list is a million new floats; the free list holds at most 100):
@@ -279,7 +275,7 @@ impl Results {
         } else if any_bool || fallback == Lane::Bool {
             "bool"
         } else {
-            fallback.name()
+            fallback.storage_name()
         };
         let data = match dtype {
             "float64" => OutBuf::new_bound(py, n * 8, |out| {

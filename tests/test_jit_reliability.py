@@ -274,3 +274,22 @@ def test_int_power_with_a_run_time_exponent(xs):
             continue
         got = [(type(v), v) for v in map_on("jit", f, xs)]
         assert got == want
+
+
+def test_a_kernel_refuses_a_column_of_another_lane():
+    """The kernel ABI's lane is checked before a kernel reads a column's bytes."""
+    from gilmap import _gilmap
+
+    def f(x):
+        return x + 1
+
+    kernel = _api.router.decide(f, "int64").payload.kernel
+    assert kernel.lane == "int64"
+    floats = _gilmap.Column.from_sequence([1.5, 2.5])
+    with pytest.raises(ValueError, match="int64 lane cannot run a float64 column"):
+        _gilmap.jit_map(kernel, floats, [], f, "list")
+    bools = _gilmap.Column.from_sequence([True, False])
+    with pytest.raises(ValueError, match="int64 lane cannot run a bool column"):
+        _gilmap.jit_map(kernel, bools, [], f, "list")
+    ints = _gilmap.Column.from_sequence([1, 2])
+    assert _gilmap.jit_map(kernel, ints, [], f, "list") == [2, 3]

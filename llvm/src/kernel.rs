@@ -19,34 +19,16 @@ use crate::lower::{Instances, Unit};
 use crate::parse::{self, CaptureTy, Program};
 use crate::types::Ty;
 
-/// The input lane of a kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lane {
-    Int64,
-    /// int64 lane whose elements are Python bools.
-    Bool,
-    Float64,
-}
+pub use crate::abi::{KernelFn, Lane};
 
-impl Lane {
-    pub fn name(self) -> &'static str {
-        match self {
-            Lane::Int64 => "int64",
-            Lane::Bool => "bool",
-            Lane::Float64 => "float64",
-        }
-    }
-    fn ty(self) -> Ty {
-        match self {
-            Lane::Int64 => Ty::Int,
-            Lane::Bool => Ty::Bool,
-            Lane::Float64 => Ty::Float,
-        }
+/// The type a lane's element has in the typed IR.
+fn lane_ty(lane: Lane) -> Ty {
+    match lane {
+        Lane::Int64 => Ty::Int,
+        Lane::Bool => Ty::Bool,
+        Lane::Float64 => Ty::Float,
     }
 }
-
-pub type KernelFn =
-    unsafe extern "C" fn(*const u8, i64, *mut u8, *mut u64, i64, *const u64, *const u8);
 
 /// An abort flag that is never set, for runs that cannot be interrupted.
 static NEVER: u8 = 0;
@@ -276,14 +258,14 @@ fn lower_rounds<'ctx>(
     for _ in 0..MAX_ROUNDS {
         let mut unit = Unit::new(ctx, prog, &mut inst, prefix);
         let loc = Loc::default();
-        let (root, ret) = unit.instance(0, vec![lane.ty()], true, loc)?;
+        let (root, ret) = unit.instance(0, vec![lane_ty(lane)], true, loc)?;
         if unit.incomplete {
             continue;
         }
         let static_tag = match (&ret, unit.root_can_deopt) {
-            (Ty::Int, false) => Some(crate::lower::TAG_INT as u8),
-            (Ty::Float, false) => Some(crate::lower::TAG_FLOAT as u8),
-            (Ty::Bool, false) => Some(crate::lower::TAG_BOOL as u8),
+            (Ty::Int, false) => Some(crate::abi::TAG_INT),
+            (Ty::Float, false) => Some(crate::abi::TAG_FLOAT),
+            (Ty::Bool, false) => Some(crate::abi::TAG_BOOL),
             _ => None,
         };
         emit_loop(&unit, root, lane, prefix, static_tag.is_some());
@@ -292,7 +274,7 @@ fn lower_rounds<'ctx>(
         } else if static_tag.is_some() {
             Err("the function has no loop".to_string())
         } else {
-            unit.cut_root(lane.ty())
+            unit.cut_root(lane_ty(lane))
                 .map_err(|e| e.to_string())
                 .and_then(|cut| crate::simt::emit(&unit, &cut, lane, prefix))
         };

@@ -23,7 +23,7 @@ const MIN_COMPILED: usize = 99;
 const REPEAT: usize = 37;
 
 fn tag_name(t: u8) -> String {
-    match t as u64 {
+    match t {
         TAG_INT => "int".into(),
         TAG_FLOAT => "float".into(),
         TAG_BOOL => "bool".into(),
@@ -34,7 +34,7 @@ fn tag_name(t: u8) -> String {
 }
 
 fn show(tag: u8, v: u64) -> String {
-    match tag as u64 {
+    match tag {
         TAG_INT => format!("int {}", v as i64),
         TAG_FLOAT => format!("float {:?} (0x{v:016x})", f64::from_bits(v)),
         TAG_BOOL => format!("bool {v}"),
@@ -44,17 +44,17 @@ fn show(tag: u8, v: u64) -> String {
 
 /// `None` when `(tag, v)` is an acceptable result for `want`, else why not.
 fn judge(want: &Expect, tag: u8, v: u64) -> Option<String> {
-    if tag as u64 == TAG_DEOPT {
+    if tag == TAG_DEOPT {
         return None;
     }
     let ok = match want {
-        Expect::Int(i) => tag as u64 == TAG_INT && v as i64 == *i,
+        Expect::Int(i) => tag == TAG_INT && v as i64 == *i,
         Expect::Float(bits) => {
             let (w, g) = (f64::from_bits(*bits), f64::from_bits(v));
-            tag as u64 == TAG_FLOAT && (v == *bits || (w.is_nan() && g.is_nan()))
+            tag == TAG_FLOAT && (v == *bits || (w.is_nan() && g.is_nan()))
         }
-        Expect::Bool(b) => tag as u64 == TAG_BOOL && v == *b as u64,
-        Expect::None => tag as u64 == TAG_NONE,
+        Expect::Bool(b) => tag == TAG_BOOL && v == *b as u64,
+        Expect::None => tag == TAG_NONE,
         Expect::BigInt(_) | Expect::Raise(_) | Expect::Other(_) => false,
     };
     (!ok).then(|| format!("want {want}, got {}", show(tag, v)))
@@ -118,7 +118,7 @@ fn check(fx: &Fixture) -> Outcome {
     let once = run(&k, &fx.inputs, 1, &fx.caps);
     let mut deopts = 0;
     for (i, (&(tag, v), want)) in once.iter().zip(&fx.expect).enumerate() {
-        deopts += (tag as u64 == TAG_DEOPT) as usize;
+        deopts += (tag == TAG_DEOPT) as usize;
         if let Some(why) = judge(want, tag, v) {
             wrong.push(format!("f({}): {why}", show_input(fx, fx.inputs[i])));
         }

@@ -57,19 +57,19 @@ const CMP: &str = "gnb 1\nfunc 0 f argc=1 nlocals=1\nlocal 0 x\n\
 #[test]
 fn add1_with_overflow_deopt() {
     let r = run_i64(ADD1, &[0, 41, -1, i64::MAX]);
-    assert_eq!(r[0], (TAG_INT as u8, 1));
-    assert_eq!(r[1], (TAG_INT as u8, 42));
-    assert_eq!(r[2], (TAG_INT as u8, 0));
-    assert_eq!(r[3].0, TAG_DEOPT as u8);
+    assert_eq!(r[0], (TAG_INT, 1));
+    assert_eq!(r[1], (TAG_INT, 42));
+    assert_eq!(r[2], (TAG_INT, 0));
+    assert_eq!(r[3].0, TAG_DEOPT);
 }
 
 #[test]
 fn floor_division_and_zero() {
     let r = run_i64(FLOORDIV, &[7, -7, 0, 3]);
-    assert_eq!(r[0], (TAG_INT as u8, 14));
-    assert_eq!(r[1], (TAG_INT as u8, (-15i64) as u64));
-    assert_eq!(r[2].0, TAG_DEOPT as u8);
-    assert_eq!(r[3], (TAG_INT as u8, 33));
+    assert_eq!(r[0], (TAG_INT, 14));
+    assert_eq!(r[1], (TAG_INT, (-15i64) as u64));
+    assert_eq!(r[2].0, TAG_DEOPT);
+    assert_eq!(r[3], (TAG_INT, 33));
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn range_loop() {
     let r = run_i64(SUM_RANGE, &[0, 1, 10, -3, 1000]);
     let got: Vec<i64> = r.iter().map(|(_, v)| *v as i64).collect();
     assert_eq!(got, vec![0, 0, 45, 0, 499500]);
-    assert!(r.iter().all(|(t, _)| *t == TAG_INT as u8));
+    assert!(r.iter().all(|(t, _)| *t == TAG_INT));
 }
 
 #[test]
@@ -88,10 +88,10 @@ fn float_affine_is_bit_exact() {
         let want = x * 1.5 + 0.5;
         if want.is_nan() {
             // A NaN result's bits are CPython's to decide: the element deopts.
-            assert_eq!(t, TAG_DEOPT as u8);
+            assert_eq!(t, TAG_DEOPT);
             continue;
         }
-        assert_eq!(t, TAG_FLOAT as u8);
+        assert_eq!(t, TAG_FLOAT);
         assert_eq!(f64::from_bits(v).to_bits(), want.to_bits());
     }
 }
@@ -99,5 +99,5 @@ fn float_affine_is_bit_exact() {
 #[test]
 fn comparison_gives_bool() {
     let r = run_i64(CMP, &[0, 4]);
-    assert_eq!(r, vec![(TAG_BOOL as u8, 0), (TAG_BOOL as u8, 1)]);
+    assert_eq!(r, vec![(TAG_BOOL, 0), (TAG_BOOL, 1)]);
 }

@@ -93,11 +93,7 @@ fn simt_kernels_agree_with_scalar_kernels() {
         // An abort set before the call: every element ends as a deopt, none is left unwritten.
         let xs = scrambled(&fx.inputs, 100);
         for (i, (tag, _)) in run_abort(&wide, &xs, 1, &fx.caps, 1).iter().enumerate() {
-            assert_eq!(
-                *tag as u64, TAG_DEOPT,
-                "{}: element {i} after an abort",
-                fx.name
-            );
+            assert_eq!(*tag, TAG_DEOPT, "{}: element {i} after an abort", fx.name);
         }
     }
     for name in MUST_SIMT {

@@ -237,7 +237,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         let deopt = self.icmp(
             IntPredicate::EQ,
             tag,
-            self.ctx().i8_type().const_int(TAG_DEOPT, false),
+            self.ctx().i8_type().const_int(TAG_DEOPT.into(), false),
         );
         self.check(deopt);
         Ok(match ret {
@@ -258,7 +258,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 let none = self.icmp(
                     IntPredicate::EQ,
                     tag,
-                    self.ctx().i8_type().const_int(super::TAG_NONE, false),
+                    self.ctx()
+                        .i8_type()
+                        .const_int(super::TAG_NONE.into(), false),
                 );
                 let val = match *inner {
                     Ty::Int => V::Int(bits),

@@ -39,11 +39,7 @@ use crate::error::{CompileError, Loc, Result};
 use crate::parse::{CaptureTy, Function, Op, Program};
 use crate::types::{join, show, Ty};
 
-pub const TAG_INT: u64 = 1;
-pub const TAG_FLOAT: u64 = 2;
-pub const TAG_BOOL: u64 = 3;
-pub const TAG_NONE: u64 = 5;
-pub const TAG_DEOPT: u64 = 6;
+pub use crate::abi::{TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE};
 
 /// An abstract value during lowering.
 #[derive(Debug, Clone)]
@@ -1069,7 +1065,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         let here = self.b.get_insert_block().unwrap();
         let bb = self.ctx().append_basic_block(self.llfn, "deopt");
         self.b.position_at_end(bb);
-        let deopt = self.ctx().i8_type().const_int(TAG_DEOPT, false);
+        let deopt = self.ctx().i8_type().const_int(TAG_DEOPT.into(), false);
         let r = self.ret_value(deopt, self.i64c(0));
         self.b.build_return(Some(&r)).unwrap();
         self.b.position_at_end(here);
@@ -1078,7 +1074,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     }
 
     /// The tag and 8 value bytes of a number.
-    fn tag_bits(&self, v: &V<'ctx>) -> Result<(u64, IntValue<'ctx>)> {
+    fn tag_bits(&self, v: &V<'ctx>) -> Result<(u8, IntValue<'ctx>)> {
         let i64t = self.ctx().i64_type();
         Ok(match v {
             V::Int(x) => (TAG_INT, *x),
@@ -1161,10 +1157,10 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         let err = self.pending_err();
         let i8t = self.ctx().i8_type();
         let (tag, bits) = match &v {
-            V::Static(Ty::NoneT) => (i8t.const_int(TAG_NONE, false), self.i64c(0)),
+            V::Static(Ty::NoneT) => (i8t.const_int(TAG_NONE.into(), false), self.i64c(0)),
             V::Static(Ty::Bottom) => {
                 self.unit.incomplete = true;
-                (i8t.const_int(TAG_DEOPT, false), self.i64c(0))
+                (i8t.const_int(TAG_DEOPT.into(), false), self.i64c(0))
             }
             // `T | None`: the tag is chosen at run time.
             V::Opt {
@@ -1173,17 +1169,17 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 val,
             } => {
                 let (tag, bits) = self.tag_bits(val)?;
-                let none = i8t.const_int(TAG_NONE, false);
+                let none = i8t.const_int(TAG_NONE.into(), false);
                 let tag = self
                     .b
-                    .build_select(*flag, none, i8t.const_int(tag, false), "")
+                    .build_select(*flag, none, i8t.const_int(tag.into(), false), "")
                     .unwrap();
                 let bits = self.b.build_select(*flag, self.i64c(0), bits, "").unwrap();
                 (tag.into_int_value(), bits.into_int_value())
             }
             other => {
                 let (tag, bits) = self.tag_bits(other)?;
-                (i8t.const_int(tag, false), bits)
+                (i8t.const_int(tag.into(), false), bits)
             }
         };
         let t = v.ty();
@@ -1207,7 +1203,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             None => (tag, bits),
             Some(e) => {
                 self.select_deopt = true;
-                let deopt = i8t.const_int(TAG_DEOPT, false);
+                let deopt = i8t.const_int(TAG_DEOPT.into(), false);
                 let tag = self.b.build_select(e, deopt, tag, "tag").unwrap();
                 let bits = self.b.build_select(e, self.i64c(0), bits, "bits").unwrap();
                 (tag.into_int_value(), bits.into_int_value())

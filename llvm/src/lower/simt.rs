@@ -275,7 +275,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
         let (tag, cont) = match err {
             None => (i8t.const_zero(), i1t.const_int(1, false)),
             Some(e) => {
-                let deopt = i8t.const_int(TAG_DEOPT, false);
+                let deopt = i8t.const_int(TAG_DEOPT.into(), false);
                 let tag = self
                     .b
                     .build_select(e, deopt, i8t.const_zero(), "tag")

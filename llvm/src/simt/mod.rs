@@ -309,7 +309,7 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.b.position_at_end(abort_bb);
         let c = self.load(vec_of(i1b), slots.cont).into_vector_value();
         let tag = self.load(vec_of(i8b), slots.tag);
-        let deopt = splat(i8t.const_int(TAG_DEOPT, false));
+        let deopt = splat(i8t.const_int(TAG_DEOPT.into(), false));
         let tag = self
             .b
             .build_select(c, deopt, tag.into_vector_value(), "")
@@ -365,7 +365,7 @@ impl<'a, 'ctx> Driver<'a, 'ctx> {
         self.b.position_at_end(rest_one);
         self.write_out(
             i,
-            i8t.const_int(TAG_DEOPT, false).into(),
+            i8t.const_int(TAG_DEOPT.into(), false).into(),
             i64t.const_zero().into(),
         );
         let i1 = self
