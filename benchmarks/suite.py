@@ -92,6 +92,13 @@ def _wide_floats(n: int) -> np.ndarray:
     return np.linspace(-1e3, 1e3, n)
 
 
+def _floats_with_nan_gaps(n: int) -> np.ndarray:
+    """Missing data as NaN, as pandas stores it: every tenth element."""
+    x = np.linspace(-1e3, 1e3, n)
+    x[::10] = np.nan
+    return x
+
+
 #: sizes (full, quick) of the cheap streaming workloads
 _STREAM = ([1_000, 100_000, 1_000_000, 10_000_000], [1_000, 100_000])
 
@@ -133,6 +140,20 @@ WORKLOADS: list[Workload] = [
         numpy_form=lambda x: x * 1.5 + 0.5,
         numexpr_form="x * 1.5 + 0.5",
         arrow_form=lambda x: _pc().add(_pc().multiply(x, 1.5), 0.5),
+    ),
+    Workload(
+        "nan_gaps",
+        w.float_math,
+        "float",
+        _floats_with_nan_gaps,
+        *_STREAM,
+        numpy_form=lambda x: x * 1.5 + 0.5,
+        numexpr_form="x * 1.5 + 0.5",
+        arrow_form=lambda x: _pc().add(_pc().multiply(x, 1.5), 0.5),
+        notes=(
+            "float_math over data with every tenth element NaN: gilmap's JIT leaves NaN results "
+            "to CPython (their sign is CPython's), so those elements run at CPython's speed"
+        ),
     ),
     Workload(
         "math_heavy",
