@@ -414,6 +414,8 @@ fn emit_loop<'ctx>(
     };
     let tag = b.build_extract_value(r, 0, "tag").unwrap();
     let bits = b.build_extract_value(r, 1, "bits").unwrap();
+    // SAFETY (of the two GEPs): building an inbounds GEP only emits IR; the kernel is called
+    // with `tags` and `vals` holding `n` elements and `i < n` here.
     if !skip_tags {
         let tp = unsafe { b.build_in_bounds_gep(i8t, p.tags, &[i], "").unwrap() };
         b.build_store(tp, tag).unwrap();

@@ -71,6 +71,8 @@ impl SubInterpreter {
     }
 
     pub fn id(&self) -> i64 {
+        // SAFETY: called on the worker's own thread, which holds its interpreter's GIL
+        // for life (so there is a current interpreter).
         unsafe { ffi::PyInterpreterState_GetID(ffi::PyInterpreterState_Get()) }
     }
 

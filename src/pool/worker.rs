@@ -68,6 +68,7 @@ impl Worker {
         let mut stats = WorkerStats {
             worker: self.index,
             interp_id: self.interp.id(),
+            // SAFETY: gettid has no preconditions.
             thread_id: unsafe { libc::gettid() } as u64,
             ..Default::default()
         };
@@ -115,6 +116,8 @@ impl Worker {
         &mut self,
         job: &Job,
     ) -> Result<*mut ffi::PyObject, crate::error::CapturedException> {
+        // SAFETY (of the calls below): this is the worker's thread, holding its own
+        // interpreter's GIL; `f.ptr()` is a function object the worker owns a reference to.
         if self.sys_path != job.sys_path {
             unsafe { set_sys_path(&job.sys_path)? };
             self.sys_path = job.sys_path.clone();

@@ -85,8 +85,12 @@ pub fn emit<'ctx>(
             )
         };
         match raw {
+            // SAFETY: `widen` returns a function it created in `unit.module`.
             Ok(f) => wides.push(unsafe { FunctionValue::new(f) }.expect("a function")),
             Err(e) => {
+                // SAFETY: the wide steps, the steps and the prologue are functions of this
+                // module that nothing else references (they are not called yet: the
+                // driver that would call them is built only on success).
                 for f in wides.into_iter().chain(cut.steps.iter().copied()) {
                     unsafe { f.delete() };
                 }
