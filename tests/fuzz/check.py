@@ -161,9 +161,16 @@ class Checker:
                 apply_changes(case, self.f, self.scope)
                 self.cache.clear()
                 signal.alarm(REFERENCE_SECONDS)
+                t0 = time.perf_counter()
                 for x in xs:
                     self.outcome(x)
                 signal.alarm(0)
+                if time.perf_counter() - t0 > 1.0:
+                    # As above: CPython is slow with the new globals (seed 7112131: 3.7 s
+                    # per element of big-int squaring); one run, not one per container.
+                    self.run_one("list", list(xs), "changed")
+                    self.result.skipped = "CPython is slow: one run only"
+                    return self.result
                 changed = tuple(c for c in self.containers if c in ("list", "numpy", "chunked"))
                 self.run_all(xs, "changed", changed or self.containers)
                 if self.simt_ready():
