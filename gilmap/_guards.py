@@ -117,8 +117,14 @@ def same_value(now: Any, then: Any) -> bool:
 
 
 def stale(guards: Any) -> str | None:
-    """The name of the first guard whose value changed, or None when all hold."""
+    """The name of the first guard whose value changed, or None when all hold (run before
+    every reuse of a decision: the common case, an unchanged object, costs one lookup)."""
     for owner, name, value in guards:
-        if not same_value(current(owner, name), value):
+        if type(owner) is dict:
+            now = owner.get(name, ABSENT)
+        else:
+            obj = owner()
+            now = ABSENT if obj is None else getattr(obj, name, ABSENT)
+        if now is not value and not same_value(now, value):
             return name
     return None

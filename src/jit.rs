@@ -145,6 +145,15 @@ pub fn jit_cache_info() -> (usize, usize) {
     (KERNELS.len(), crate::kernel_cache::CAPACITY)
 }
 
+/// Whether any of these f64 bit patterns is a NaN (a branch-free pass that vectorizes:
+/// the values were just written, so they are still in cache).
+fn has_nan(vals: &[u64]) -> bool {
+    vals.chunks(1024).any(|c| {
+        c.iter()
+            .fold(false, |acc, v| acc | gilmap_llvm::abi::is_nan(*v))
+    })
+}
+
 /// Raw pointers of one run, shareable with the pool threads (valid until the run ends).
 #[derive(Clone, Copy)]
 struct RunPtrs {
@@ -178,6 +187,10 @@ impl RunPtrs {
                 self.caps,
                 self.abort,
             );
+            if t == TAG_FLOAT && has_nan(std::slice::from_raw_parts(vals, end - start)) {
+                // A NaN result is CPython's to compute (the kernel leaves it in place).
+                return (1 << t) | (1 << TAG_DEOPT);
+            }
             return 1 << t;
         }
         let tags = self.tags.add(start);
@@ -370,6 +383,13 @@ pub fn jit_map<'py>(
     }
     if let Some(t) = k.static_tag {
         tags = crate::bufpool::take_u8(n, t);
+        if seen & (1 << TAG_DEOPT) != 0 {
+            for (tag, v) in tags.iter_mut().zip(&vals) {
+                if gilmap_llvm::abi::is_nan(*v) {
+                    *tag = TAG_DEOPT;
+                }
+            }
+        }
     }
     let results = Results::from_parts(tags, vals);
     if !clean {

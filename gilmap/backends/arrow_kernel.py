@@ -35,7 +35,6 @@ from typing import Any
 from .. import _gilmap, _guards
 from .._router import Decision, Verdict
 from ..jit import normalize as nz
-from .jit import StaleDecision
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 EXACT = 2**53  # ints up to this magnitude convert to float exactly
@@ -491,9 +490,6 @@ class ArrowKernelBackend:
         import pyarrow as pa
 
         p: ArrowPayload = decision.payload
-        name = _guards.stale(p.guards)
-        if name is not None:
-            raise StaleDecision(name)
         lane = "float64" if column.lane == "float64" else "int64"
         if source is None or len(column) == 0:
             return _gilmap.cpython_map(column, func, output)

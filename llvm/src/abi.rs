@@ -9,6 +9,11 @@
 //!   object) and `TAG_OBJ` (any other object) when it re-evaluates elements with CPython.
 //!   Every tag is below [`TAG_COUNT`], so a set of seen tags fits in a `u8` bit mask.
 //! - [`KernelFn`]: the kernel's signature (see `kernel.rs` for what each argument is).
+//! - NaN results: a kernel never decides a NaN's bits (CPython's are what its C code gives
+//!   on the hardware; LLVM may fold or rewrite NaN-producing operations with any sign). A
+//!   kernel that writes tags tags such an element `TAG_DEOPT`; a kernel with a static
+//!   `TAG_FLOAT` writes no tags, and the caller treats every value for which [`is_nan`]
+//!   holds as `TAG_DEOPT`.
 
 /// The input lane of a kernel (and of a column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +76,13 @@ pub const TAG_COUNT: usize = 8;
 pub type KernelFn =
     unsafe extern "C" fn(*const u8, i64, *mut u8, *mut u64, i64, *const u64, *const u8);
 
+/// Whether the 8 value bytes `bits` are a NaN (any sign or payload). Branch-free, so a loop
+/// over a slice vectorizes.
+#[inline]
+pub fn is_nan(bits: u64) -> bool {
+    bits & !(1 << 63) > 0x7ff0_0000_0000_0000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +104,15 @@ mod tests {
             assert_eq!(Lane::parse(l.name()), Some(l));
         }
         assert_eq!(Lane::parse("int32"), None);
+    }
+
+    #[test]
+    fn nan_bits() {
+        for v in [f64::NAN, -f64::NAN, f64::from_bits(0x7ff0_0000_0000_0001)] {
+            assert!(is_nan(v.to_bits()));
+        }
+        for v in [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, 1.5] {
+            assert!(!is_nan(v.to_bits()));
+        }
     }
 }

@@ -84,6 +84,16 @@ impl Kernel {
         self.run_values(input, stride, tags, vals, n, caps, &NEVER);
         if let Some(t) = self.static_tag {
             std::ptr::write_bytes(tags, t, n);
+            if t == crate::abi::TAG_FLOAT {
+                // NaN values are deopts (see `abi`).
+                let vs = std::slice::from_raw_parts(vals, n);
+                let ts = std::slice::from_raw_parts_mut(tags, n);
+                for (tag, v) in ts.iter_mut().zip(vs) {
+                    if crate::abi::is_nan(*v) {
+                        *tag = crate::abi::TAG_DEOPT;
+                    }
+                }
+            }
         }
     }
 

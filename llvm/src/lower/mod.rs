@@ -1118,8 +1118,11 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
     /// payload of a NaN an operation produces as unspecified (constant folding gives +NaN,
     /// rewrites such as `-(x * x)` → `(-x) * x` pick another operand's NaN), while CPython
     /// returns exactly what the hardware's operations in its C code give (`inf % 2.0` is
-    /// -NaN on x86-64). So no NaN bits leave a kernel: the element is re-evaluated.
-    fn nan_to_cpython(&mut self, v: &V<'ctx>) {
+    /// -NaN on x86-64). So no NaN bits leave a kernel: the element is re-evaluated. The
+    /// condition selects the deopt tag at the root's returns without counting as a deopt
+    /// exit: a kernel that writes no tags (one static float tag) leaves the NaN in its
+    /// value, and the driver (`src/jit.rs`) finds it there.
+    fn nan_result(&mut self, v: &V<'ctx>) -> Option<IntValue<'ctx>> {
         let (x, none) = match v {
             V::Float(x) => (*x, None),
             V::Opt {
@@ -1128,9 +1131,9 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 flag,
             } => match val.as_ref() {
                 V::Float(x) => (*x, Some(*flag)),
-                _ => return,
+                _ => return None,
             },
-            _ => return,
+            _ => return None,
         };
         let mut nan = self
             .b
@@ -1140,7 +1143,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             let some = self.b.build_not(none, "").unwrap();
             nan = self.b.build_and(nan, some, "").unwrap();
         }
-        self.check(nan);
+        Some(freeze(&self.b, nan.into()).into_int_value())
     }
 
     fn do_return(&mut self, v: V<'ctx>) -> Result<()> {
@@ -1151,9 +1154,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
             // Short counted loops are not polled: returns test the abort byte instead.
             self.check_abort();
         }
-        if self.root {
-            self.nan_to_cpython(&v);
-        }
+        let nan = if self.root { self.nan_result(&v) } else { None };
         let err = self.pending_err();
         let i8t = self.ctx().i8_type();
         let (tag, bits) = match &v {
@@ -1207,6 +1208,14 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 let tag = self.b.build_select(e, deopt, tag, "tag").unwrap();
                 let bits = self.b.build_select(e, self.i64c(0), bits, "bits").unwrap();
                 (tag.into_int_value(), bits.into_int_value())
+            }
+        };
+        let tag = match nan {
+            None => tag,
+            Some(nan) => {
+                let deopt = i8t.const_int(TAG_DEOPT.into(), false);
+                let t = self.b.build_select(nan, deopt, tag, "tag").unwrap();
+                t.into_int_value()
             }
         };
         let r = self.ret_value(tag, bits);
