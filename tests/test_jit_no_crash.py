@@ -253,3 +253,62 @@ def test_ctrl_c_interrupts_a_kernel_stuck_in_a_long_loop(simt):
     assert float(result[0].split()[-1]) < 3.0, details
     assert "AFTER True" in proc.stdout, details
     assert proc.returncode == 0, details
+
+
+# Fuzzer seed 291: a loop header's types widen, so the function is lowered a second time
+# after the first attempt's blocks were deleted. Deleting them one by one left LLVM writing
+# into freed memory; on 3.14/3.15 bytecode the process aborted ("corrupted double-linked
+# list") within a few compiles. Each value of G1 is a new kernel (globals are baked in).
+RELOWER = '''
+import gilmap
+SRC = """
+import math
+from math import isnan
+G0 = False
+G1 = {G1}
+def f(x):
+    if bool((x / 7)):
+        return G0
+    if (G0 if G0 else (x <= x)):
+        v2 = math.trunc(((x / 4) - -1.0))
+    elif (G0 | False):
+        for i3 in range(0, 37):
+            for i4 in range(5):
+                if ((-math.hypot(10.0, 1e308)) == ((x // (G1 % 7 + 1)) // (x if False else x))):
+                    continue
+            v5 = abs(math.degrees(x))
+        w6 = 0
+        while w6 < 11:
+            w6 += 1
+            for i7 in range(4):
+                v8 = (i7 / (G1 % 7 + 1))
+            if isnan(abs(-2.25)):
+                return bool((100 * x))
+    if ((2.0 + 3.0) <= ((G0 + 0) // (x % 7))):
+        return (float((x // (G1 | 1))) >= 1.0 <= (x + 0.25))
+    for i10 in range(-4, ((G0 + 0) % 30)):
+        if (((x * 0.5) / 0.25) > (-x)):
+            break
+        w12 = 0
+        while w12 < 2:
+            w12 += 1
+            v13 = math.cos(x)
+            if (0 >= v13 > i10):
+                continue
+    return (((3 * 2) + x) <= (-7 * int(1e300)))
+"""
+xs = [1, -1, 7, 10, -7, 100, 2**40]
+for g1 in range(-20, 20):
+    ns = {}
+    exec(SRC.replace("{G1}", str(g1)), ns)
+    f = ns["f"]
+    assert gilmap.explain(f, dtype=int)["backend"] == "jit", g1
+    assert gilmap.map(f, xs) == list(map(f, xs)), g1
+print("DONE")
+'''
+
+
+def test_relowered_loop_functions_in_a_fresh_interpreter():
+    proc = run_python(RELOWER, timeout=300)
+    assert proc.returncode == 0, (proc.returncode, proc.stdout[-2000:], proc.stderr[-3000:])
+    assert proc.stdout.splitlines()[-1] == "DONE"

@@ -394,10 +394,7 @@ impl<'u, 'a, 'ctx> FnCompiler<'u, 'a, 'ctx> {
                 return Err(self.ty_err("the loop's types changed when the function was cut"));
             }
             // A back edge widened a loop header's types: lower the function again.
-            for bb in self.llfn.get_basic_blocks() {
-                // SAFETY: the blocks belong to this function and are rebuilt below.
-                unsafe { bb.delete().ok() };
-            }
+            clear_body(self.llfn);
             let n = self.cfg.blocks.len();
             self.observed = vec![None; n];
             self.incoming = vec![Vec::new(); n];
@@ -1292,6 +1289,44 @@ pub(crate) fn freeze<'ctx>(b: &Builder<'ctx>, v: BasicValueEnum<'ctx>) -> BasicV
             raw,
             c"".as_ptr(),
         ))
+    }
+}
+
+/// Deletes every block of `llfn`, whose body is then lowered again.
+///
+/// LLVM deletes a block's instructions after dropping only *their* operands: a use of them
+/// from another block (a phi, a later instruction) or of the block itself (a branch) would
+/// be left pointing into freed memory, and deleting its user later corrupts the heap (found
+/// on 3.15 bytecode, whose block order made a loop's redo hit it). So the references between
+/// the blocks are cut first: every value-producing instruction is replaced by poison in all
+/// its uses, every terminator (the only users of blocks) is erased, then the blocks go.
+pub(crate) fn clear_body(llfn: FunctionValue<'_>) {
+    use inkwell::values::AsValueRef;
+    use llvm_sys::core::{LLVMGetPoison, LLVMGetTypeKind, LLVMReplaceAllUsesWith, LLVMTypeOf};
+    use llvm_sys::LLVMTypeKind;
+    let blocks = llfn.get_basic_blocks();
+    for bb in &blocks {
+        for ins in bb.get_instructions() {
+            // SAFETY: `ins` is a live instruction of `llfn`; poison of its own type is a
+            // valid replacement for every use, which all lie in `llfn`'s blocks.
+            unsafe {
+                let v = ins.as_value_ref();
+                let ty = LLVMTypeOf(v);
+                if LLVMGetTypeKind(ty) != LLVMTypeKind::LLVMVoidTypeKind {
+                    LLVMReplaceAllUsesWith(v, LLVMGetPoison(ty));
+                }
+            }
+        }
+    }
+    for bb in &blocks {
+        if let Some(t) = bb.get_terminator() {
+            t.erase_from_basic_block();
+        }
+    }
+    for bb in blocks {
+        // SAFETY: nothing refers to the block or its instructions any more (above), and
+        // the caller holds no value of them (it clears its maps before lowering again).
+        unsafe { bb.delete().ok() };
     }
 }
 
