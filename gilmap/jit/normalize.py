@@ -519,8 +519,9 @@ def _simplify(instrs: list[Instr]) -> list[Instr]:
     * ``LOAD_CONST c; POP_TOP`` -> ``NOP; NOP``;
 
     (``c`` an exact None, bool, int, float, str or tuple: its truth value runs no code), then
-    every instruction no path from the entry reaches becomes ``NOP``, and so does a ``JUMP``
-    to the instruction that follows it anyway.
+    every instruction no path from the entry reaches becomes ``NOP`` (but ``RETURN_VALUE``
+    and ``JUMP``, which still end their dead block), and so does a ``JUMP`` to the
+    instruction that follows it anyway.
     """
     out = list(instrs)
     while _fold_constant_tests(out) | _drop_dead_code(out):
@@ -606,7 +607,9 @@ def _drop_dead_code(out: list[Instr]) -> bool:
             work.append(k + 1)
     changed = False
     for k, ins in enumerate(out):
-        if k not in live and ins.op != "NOP":
+        # A dead RETURN_VALUE or JUMP stays: it ends the dead block as before (the compiler
+        # wants every block to end in one, reached or not).
+        if k not in live and ins.op not in ("NOP", "RETURN_VALUE", "JUMP"):
             _nop(out, k)
             changed = True
     for k, ins in enumerate(out):
