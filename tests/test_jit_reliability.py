@@ -86,11 +86,17 @@ def test_issue_example_in_a_child():
         except ValueError as e:
             print('ValueError', e)
         print(gilmap.explain(f, dtype=float)['backend'])
+        try:
+            f(-1.0)
+        except ValueError as e:
+            print('ValueError', e)  # CPython's own message (3.14 changed it)
         """
     )
     r = run_python(code, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split("\n")[:2] == ["ValueError math domain error", "jit"]
+    got, backend, want = r.stdout.split("\n")[:3]
+    assert (got, backend) == (want, "jit")
+    assert want.startswith("ValueError ")
 
 
 def test_overflow_before_a_loop_does_not_drive_it():
