@@ -29,4 +29,4 @@ fmt:
 	.venv-3.12/bin/python -m ruff check --fix gilmap tests benchmarks ci
 
 clean:
-	rm -rf target dist .venv-3.12 .venv-3.13 gilmap/*.so
+	rm -rf target dist .venv-3.12 .venv-3.13 .venv-3.14 .venv-3.15 gilmap/*.so

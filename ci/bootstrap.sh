@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything gilmap needs on a fresh Debian 12 machine:
-#   1. Debian packages (LLVM 19 static libraries for the JIT, patchelf for maturin);
+#   1. Debian packages (LLVM 19 static libraries for the JIT, patchelf for maturin, valgrind
+#      for a heap-safety test of the compiler crate);
 #   2. a venv per CPython 3.12 / 3.13 found (PATH first, then pyenv), with the Python deps;
-#   3. the extension built into each venv (`maturin develop --release`).
+#   3. the extension built into each venv (`maturin develop --release`);
+#   4. CPython 3.14 and 3.15 from a Debian sid root, their venvs and builds (ci/pyroot.sh).
 # Re-running it only does what is missing. Usage: ci/bootstrap.sh [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ build=1
 [ "${1:-}" = "--no-build" ] && build=0
 
 # ---------------------------------------------------------------- 1. Debian packages
-APT_PACKAGES=(llvm-19-dev libpolly-19-dev libzstd-dev zlib1g-dev libxml2-dev libffi-dev
+APT_PACKAGES=(llvm-19-dev libpolly-19-dev libzstd-dev zlib1g-dev libxml2-dev libffi-dev valgrind
               libncurses-dev patchelf)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -56,5 +58,11 @@ for ver in $PY_VERSIONS; do
       || die "the extension does not import in $venv"
   fi
 done
+# ---------------------------------------------------------------- 4. CPython 3.14/3.15 (Debian sid root)
+if [ -n "$PYROOT_VERSIONS" ]; then
+  pyroot_args=(); [ $build -eq 1 ] || pyroot_args=(--no-build)
+  GILMAP_PYROOT_VERSIONS="$PYROOT_VERSIONS" bash ci/pyroot.sh "${pyroot_args[@]}" \
+    || die "ci/pyroot.sh failed (GILMAP_PYROOT_VERSIONS= skips CPython 3.14/3.15)"
+fi
 [ $found -eq 1 ] || die "neither CPython 3.12 nor 3.13 was found on PATH or under \$(pyenv root)/versions; install one (e.g. 'pyenv install 3.12') and re-run"
 log "bootstrap done"

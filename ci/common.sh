@@ -1,5 +1,7 @@
 # Shared helpers for the ci/ scripts (sourced, not run).
 PY_VERSIONS="${GILMAP_PY_VERSIONS:-3.12 3.13}"
+# Versions run from the Debian sid root of ci/pyroot.sh (no host interpreter); empty: none.
+PYROOT_VERSIONS="${GILMAP_PYROOT_VERSIONS-3.14 3.15}"
 # llvm-sys links the static LLVM 19 of the Debian packages.
 export LLVM_SYS_191_PREFIX="${LLVM_SYS_191_PREFIX:-/usr/lib/llvm-19}"
 
@@ -27,8 +29,17 @@ find_python() {
 
 venv_dir() { echo ".venv-$1"; }
 
-# The venvs that exist (after bootstrap), one per line.
+# The venvs that exist (after bootstrap), one per line: the host's, then the sid root's.
 venvs() {
+  local ver
+  for ver in $PY_VERSIONS $PYROOT_VERSIONS; do
+    [ -x "$(venv_dir "$ver")/bin/python" ] && echo "$(venv_dir "$ver")"
+  done
+  return 0
+}
+
+# The venvs of host interpreters only (wheels; cargo links their libpython), one per line.
+host_venvs() {
   local ver
   for ver in $PY_VERSIONS; do
     [ -x "$(venv_dir "$ver")/bin/python" ] && echo "$(venv_dir "$ver")"
@@ -39,7 +50,7 @@ venvs() {
 # The first venv, for cargo (pyo3 needs a 3.12+ interpreter to build and link against).
 first_python() {
   local v
-  v=$(venvs | awk "NR == 1")
+  v=$(host_venvs | awk "NR == 1")
   [ -n "$v" ] || die "no venv; run ci/bootstrap.sh"
   echo "$PWD/$v/bin/python"
 }

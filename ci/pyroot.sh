@@ -138,8 +138,14 @@ make_root() {
 # Bind $1 at the same path inside the root unless it already is (same device and inode);
 # read-only if $2 = ro.
 bind_into_root() {
-  local src=$1 dst=$PYROOT$1
+  local src=$1 dst=$PYROOT$1 m
   [ "$dst" -ef "$src" ] && return 0
+  # A mount left there of something else: a checkout deleted and cloned again at the same
+  # path (the old bind then shows a deleted directory, and mounting over it fails).
+  for m in $(mounts_under "$dst"); do
+    log "unmounting a stale $m"
+    umount "$m" 2>/dev/null || umount -l "$m"
+  done
   mkdir -p "$dst"
   mount --bind "$src" "$dst"
   mount --make-private "$dst"
@@ -152,6 +158,9 @@ mount_all() {
   for d in "${BINDS[@]}"; do bind_into_root "$d"; done
   # After /tmp: a checkout under /tmp is then already visible and gets no mount of its own.
   bind_into_root "$CHECKOUT"
+  # Some tests also read an optional corpus beside the checkout (../shared) when it exists:
+  # the interpreters in the root get the same view, read-only.
+  if [ -d "$(dirname "$CHECKOUT")/shared" ]; then bind_into_root "$(dirname "$CHECKOUT")/shared" ro; fi
   # Local wheel directories that the host's pip is told about (PIP_FIND_LINKS), read-only;
   # without them pip in the root warns on every call.
   for d in ${PIP_FIND_LINKS:-}; do
