@@ -7,9 +7,12 @@ explain per lane)."""
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
 import threading
+import time
 
 import jit_funcs as jf
 import pytest
@@ -107,6 +110,56 @@ def test_function_typed_at_an_interactive_prompt():
     assert proc.returncode == 0, proc.stderr
     assert "BACKEND jit" in proc.stdout, proc.stdout + proc.stderr
     assert "RESULT [0, 5, 285]" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_lambda_typed_in_the_interactive_repl_on_a_terminal():
+    # What a user types: the REPL on a terminal (3.13+: the new REPL, which compiles each
+    # input as "<python-input-N>"), driven through a pseudo-terminal, one line at a time.
+    import pty
+
+    env = subprocess_env(TERM="xterm")
+    env.pop("PYTHON_BASIC_REPL", None)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the interpreter, its stdin/stdout the terminal
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, "-q"], env)
+    lines = [
+        "import gilmap",
+        "f = lambda x: x * 3 + 1",
+        "print('BACKEND', gilmap.explain(f, dtype=int)['backend'])",
+        "print('RESULT', gilmap.map(f, [1, 2, 2**40]))",
+        "exit()",
+    ]
+    seen = b""  # everything the terminal showed
+    pending = b""  # what came since the last prompt was answered
+
+    def read_until(marker: bytes | None, timeout: float = 60) -> None:
+        nonlocal seen, pending
+        deadline = time.monotonic() + timeout
+        while (marker is None or marker not in pending) and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # EIO: the child has exited
+                    return
+                if not chunk:
+                    return
+                seen += chunk
+                pending += chunk
+
+    try:
+        for line in lines:
+            read_until(b">>> ")
+            pending = b""
+            os.write(fd, line.encode() + b"\r")
+        read_until(None, timeout=30)  # to the end of the child's output
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "BACKEND jit" in text, text
+    assert f"RESULT [4, 7, {3 * 2**40 + 1}]" in text, text
 
 
 def test_two_lambdas_on_one_line_each_compile_their_own_body():
