@@ -11,8 +11,8 @@
 
 mod common;
 
-use common::{Expect, Fixture};
-use gilmap_llvm::{compile, Kernel, TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE};
+use common::{run_kernel, Expect, Fixture};
+use gilmap_llvm::{compile, TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT, TAG_NONE};
 
 /// The number of fixtures that compile today (all 99 positive corpus cases). A compiler
 /// change that makes one of them refuse fails this test; raise it when more compile.
@@ -60,30 +60,6 @@ fn judge(want: &Expect, tag: u8, v: u64) -> Option<String> {
     (!ok).then(|| format!("want {want}, got {}", show(tag, v)))
 }
 
-/// Runs `k` over `inputs` laid out at `stride` (gaps filled with junk).
-fn run(k: &Kernel, inputs: &[u64], stride: usize, caps: &[u64]) -> Vec<(u8, u64)> {
-    let n = inputs.len();
-    let mut buf = vec![0xdead_beef_dead_beef_u64; n * stride];
-    for (i, x) in inputs.iter().enumerate() {
-        buf[i * stride] = *x;
-    }
-    let mut tags = vec![0xffu8; n];
-    let mut vals = vec![0u64; n];
-    // SAFETY: `buf` holds n elements at `stride`, tags/vals n slots, caps one value per
-    // capture (checked by the caller).
-    unsafe {
-        k.run(
-            buf.as_ptr() as *const u8,
-            stride as i64,
-            tags.as_mut_ptr(),
-            vals.as_mut_ptr(),
-            n,
-            caps.as_ptr(),
-        )
-    };
-    tags.into_iter().zip(vals).collect()
-}
-
 fn show_input(fx: &Fixture, x: u64) -> String {
     match fx.lane {
         gilmap_llvm::Lane::Float64 => format!("{:?}", f64::from_bits(x)),
@@ -115,7 +91,7 @@ fn check(fx: &Fixture) -> Outcome {
         ));
         return Outcome::Ran { deopts: 0, wrong };
     }
-    let once = run(&k, &fx.inputs, 1, &fx.caps);
+    let once = run_kernel(&k, &fx.inputs, 1, &fx.caps);
     let mut deopts = 0;
     for (i, (&(tag, v), want)) in once.iter().zip(&fx.expect).enumerate() {
         deopts += (tag == TAG_DEOPT) as usize;
@@ -125,14 +101,14 @@ fn check(fx: &Fixture) -> Outcome {
     }
     // The same answers for a strided input, and for each input at every position of a
     // longer run (vector body and remainder).
-    let strided = run(&k, &fx.inputs, 3, &fx.caps);
+    let strided = run_kernel(&k, &fx.inputs, 3, &fx.caps);
     if strided != once {
         wrong.push(format!("stride 3 gives {strided:?}, stride 1 {once:?}"));
     }
     let many: Vec<u64> = (0..fx.inputs.len() * REPEAT)
         .map(|i| fx.inputs[i % fx.inputs.len()])
         .collect();
-    let long = run(&k, &many, 1, &fx.caps);
+    let long = run_kernel(&k, &many, 1, &fx.caps);
     for (i, &(tag, v)) in long.iter().enumerate() {
         let j = i % fx.inputs.len();
         if let Some(why) = judge(&fx.expect[j], tag, v) {

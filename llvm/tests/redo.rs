@@ -7,8 +7,11 @@
 //! (a child process: this test binary, filtered to the in-process test), which reports the
 //! first invalid write at once.
 
+mod common;
+
 use std::process::Command;
 
+use common::run_kernel;
 use gilmap_llvm::{compile_with, Lane, Simt, TAG_BOOL, TAG_DEOPT};
 
 /// How many compiles the in-process test runs (the valgrind child runs one).
@@ -40,19 +43,10 @@ fn relowering_a_widened_loop_keeps_the_heap_intact() {
             .iter()
             .map(|&x| x as u64)
             .collect();
-        let mut tags = vec![0u8; xs.len()];
-        let mut vals = vec![0u64; xs.len()];
-        // SAFETY: the buffers hold xs.len() elements of the kernel's lane; no captures.
-        unsafe {
-            k.run(
-                xs.as_ptr() as *const u8,
-                1,
-                tags.as_mut_ptr(),
-                vals.as_mut_ptr(),
-                xs.len(),
-                std::ptr::null(),
-            )
-        };
+        let tags: Vec<u8> = run_kernel(&k, &xs, 1, &[])
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
         // x = 0 divides by zero (`x // (x if False else x)`); the others return a bool
         // (every path ends in a comparison or `return G0`, and G0 is the bool False).
         assert_eq!(tags[0], TAG_DEOPT);

@@ -1,22 +1,13 @@
 //! Run-tests: compile gnb text to a kernel and check results without Python.
 
+mod common;
+
+use common::run_kernel;
 use gilmap_llvm::{compile, Lane, TAG_BOOL, TAG_DEOPT, TAG_FLOAT, TAG_INT};
 
 fn run(text: &str, lane: Lane, raw: &[u64]) -> Vec<(u8, u64)> {
     let k = compile(text, lane).unwrap_or_else(|e| panic!("{e}"));
-    let mut tags = vec![0u8; raw.len()];
-    let mut vals = vec![0u64; raw.len()];
-    unsafe {
-        k.run(
-            raw.as_ptr() as *const u8,
-            1,
-            tags.as_mut_ptr(),
-            vals.as_mut_ptr(),
-            raw.len(),
-            std::ptr::null(),
-        )
-    };
-    tags.into_iter().zip(vals).collect()
+    run_kernel(&k, raw, 1, &[])
 }
 
 fn run_i64(text: &str, xs: &[i64]) -> Vec<(u8, u64)> {

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gilmap_llvm::Lane;
+use gilmap_llvm::{Kernel, Lane};
 
 /// CPython's result for one input (`NAME.expect`).
 #[derive(Debug, Clone, PartialEq)]
@@ -154,4 +154,29 @@ pub fn names() -> Vec<String> {
 
 pub fn all() -> Vec<Fixture> {
     names().iter().map(|n| load(n)).collect()
+}
+
+/// Runs `k` over `inputs` laid out at `stride` (gaps filled with junk), with `caps` as the
+/// closure cells' values; returns each element's (tag, value bits).
+pub fn run_kernel(k: &Kernel, inputs: &[u64], stride: usize, caps: &[u64]) -> Vec<(u8, u64)> {
+    let n = inputs.len();
+    let mut buf = vec![0xdead_beef_dead_beef_u64; n * stride];
+    for (i, x) in inputs.iter().enumerate() {
+        buf[i * stride] = *x;
+    }
+    let mut tags = vec![0xffu8; n];
+    let mut vals = vec![0u64; n];
+    // SAFETY: `buf` holds n elements at `stride`, tags/vals n slots, caps one value per
+    // capture (the callers pass the kernel's own fixture or a function without captures).
+    unsafe {
+        k.run(
+            buf.as_ptr() as *const u8,
+            stride as i64,
+            tags.as_mut_ptr(),
+            vals.as_mut_ptr(),
+            n,
+            caps.as_ptr(),
+        )
+    };
+    tags.into_iter().zip(vals).collect()
 }
