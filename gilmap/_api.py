@@ -30,7 +30,13 @@ def map(func: Any, data: Any, *, debug: bool = False) -> Any:  # noqa: A001 - th
     The output container follows the input: an iterable gives a list, a ``pyarrow.Array``
     an Array, a ``pyarrow.ChunkedArray`` a ChunkedArray with the same chunking, a 1-D
     ``numpy.ndarray`` an ndarray. ``None`` / Arrow nulls are not passed to ``func`` and give
-    ``None`` / null at the same position. See SPEC.md for lanes and the error model.
+    ``None`` / null at the same position.
+
+    Lanes: floats (Python ``float``, float16/32/64) run as float64, other numbers (``int``,
+    ``bool``, integer dtypes) as int64, a list mixing ints and floats as float64; anything
+    else raises ``TypeError`` naming the index and type of the first bad element. Errors:
+    when elements fail, the exception CPython would raise for the first failing one; no
+    partial result. (README.md and docs/SEMANTICS.md in the source repository say more.)
     """
     if not callable(func):
         raise TypeError(f"gilmap.map: func must be callable, not {type(func).__name__}")

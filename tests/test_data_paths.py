@@ -93,7 +93,7 @@ def test_set_and_dict_keys_are_iterables_too():
 
 
 def test_mixed_int_float_list_uses_the_float64_lane():
-    # SPEC: "a list mixing ints and floats uses float64": func receives floats.
+    # The contract: "a list mixing ints and floats uses float64": func receives floats.
     data = [1, 2.5, -3, 4]
     assert gilmap.map(g.type_code, data) == [2, 2, 2, 2]
     assert_same_list(gilmap.map(g.affine, data), [g.affine(float(x)) for x in data])

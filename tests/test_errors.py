@@ -1,4 +1,4 @@
-"""The error model of SPEC.md, row by row, for the subinterp backend."""
+"""The error model (README, "Error model"), row by row, for the subinterp backend."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The backends, in the router's priority order: numba_native → jit → arrow_kernel →
-subinterp (SPEC.md, "Backends and the router")."""
+subinterp (README.md, "How it works"; docs/BACKENDS.md in the source repository)."""
 
 from __future__ import annotations
 
